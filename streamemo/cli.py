@@ -1,0 +1,124 @@
+"""The ``streamemo`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+
+from streamemo import __version__
+from streamemo.errors import StreamemoError
+
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="streamemo", description="Real-time emotion analysis of speech."
+    )
+    parser.add_argument("--version", action="version", version=f"streamemo {__version__}")
+    parser.add_argument(
+        "--plugins-dir", metavar="DIR", help="also load every .py file in DIR as a plugin"
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress messages on stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="analyse an audio file (or the microphone) and emit events")
+    run.add_argument("--config", metavar="FILE", help="a TOML config, e.g. configs/offline-en.toml")
+    run.add_argument("--input", metavar="FILE", help="audio file: WAV, FLAC, OGG or MP3, any rate")
+    run.add_argument(
+        "--realtime", action="store_true", help="pace a file at real speed, like a microphone"
+    )
+    run.add_argument(
+        "--sink",
+        action="append",
+        metavar="SPEC",
+        help="where events go: console, jsonl:PATH, ... (repeatable; default from config)",
+    )
+    run.add_argument(
+        "-o",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key, e.g. -o audio.model=DIR (repeatable)",
+    )
+
+    sub.add_parser("plugins", help="list loaded plugins, their hooks and the stages they register")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO,
+        format="streamemo: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("httpx", "huggingface_hub", "faster_whisper", "transformers"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # no tqdm bars between events
+    try:
+        from streamemo.plugins import get_plugin_manager
+
+        pm = get_plugin_manager(args.plugins_dir)
+        if args.command == "plugins":
+            return _list_plugins(pm)
+        return _run(args, pm)
+    except StreamemoError as exc:
+        print(f"streamemo: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _run(args: argparse.Namespace, pm) -> int:
+    from streamemo.config import load_config
+    from streamemo.pipeline import Pipeline
+
+    config = load_config(args.config, args.overrides)
+    source_options = {}
+    if args.input:
+        if config["source"].get("name") != "file":
+            config["source"] = {"name": "file"}
+        source_options = {"input": args.input, **({"realtime": True} if args.realtime else {})}
+    pipeline = Pipeline(config, pm, sinks=args.sink, source_options=source_options)
+
+    def interrupt(signum, frame):  # first Ctrl-C: finish what was heard; second: leave now
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        print("\nstreamemo: stopping (Ctrl-C again to quit at once)", file=sys.stderr)
+        pipeline.stop()
+
+    signal.signal(signal.SIGINT, interrupt)
+    try:
+        pipeline.run()
+    except StreamemoError:
+        raise
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        print(f"streamemo: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _list_plugins(pm) -> int:
+    from streamemo.plugins import Registry
+
+    registry = Registry.collect(pm)
+    provided: dict[str, list[str]] = {}
+    for kind, entries in registry.entries.items():
+        for name, entry in entries.items():
+            provided.setdefault(entry.plugin, []).append(f"{kind}:{name}")
+    for name, plugin in pm.list_name_plugin():
+        hooks = sorted(caller.name for caller in pm.get_hookcallers(plugin) or [])
+        print(name)
+        print(f"    hooks:  {', '.join(hooks) or '-'}")
+        if provided.get(name):
+            print(f"    stages: {', '.join(provided[name])}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""Configuration: a TOML file, then ``-o key.sub=value`` overrides.
+
+Each stage section (``[source]``, ``[segmenter]``, ``[transcriber]``,
+``[text]``, ``[audio]``, ``[fusion]``) names its plugin with ``name``; every
+other key goes to that plugin's factory as a keyword argument. ``enabled =
+false`` switches an analysis off (its event field is then ``null``).
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from streamemo.errors import ConfigError
+
+STAGES = ("source", "segmenter", "transcriber", "text", "audio", "fusion")
+
+# What a run uses when the config file says nothing about a stage.
+DEFAULTS: dict[str, Any] = {
+    "source": {"name": "file"},
+    "segmenter": {"name": "webrtcvad"},
+    "transcriber": {"name": "faster-whisper", "model": "small"},
+    "text": {"name": "offline-en"},
+    "audio": {"name": "todai-cnn-bilstm", "model": "HyukII/audio-emotion-model"},
+    "fusion": {"name": "weighted"},
+    "sinks": ["console"],
+    "sink": {},  # per-sink options: [sink.console], [sink.jsonl], ...
+    "pipeline": {},
+}
+
+
+def load_config(path: str | Path | None, overrides: list[str] = ()) -> dict[str, Any]:
+    config = copy.deepcopy(DEFAULTS)
+    if path is not None:
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(
+                f"config file {str(path)!r} not found: check the --config path"
+            ) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
+        _merge(config, data)
+    for item in overrides:
+        apply_override(config, item)
+    unknown = set(config) - set(DEFAULTS)
+    if unknown:
+        raise ConfigError(
+            f"unknown config section(s) {', '.join(sorted(unknown))}: "
+            f"valid ones are {', '.join(DEFAULTS)}"
+        )
+    return config
+
+
+def _merge(base: dict, extra: dict) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+
+
+def parse_value(text: str) -> Any:
+    """TOML value syntax when it parses (``3``, ``false``, ``[1, 2]``), else a plain string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_override(config: dict, item: str) -> None:
+    key, sep, raw = item.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(
+            f"bad override {item!r}: write -o section.key=value, e.g. -o audio.model=DIR"
+        )
+    *parents, leaf = key.strip().split(".")
+    node = config
+    for part in parents:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"bad override {item!r}: {part!r} is not a section")
+    node[leaf] = parse_value(raw.strip())
+
+
+def stage_options(config: dict, stage: str) -> tuple[str, bool, dict[str, Any]]:
+    """The plugin name, whether the stage is on, and the options for its factory."""
+    section = dict(config.get(stage) or {})
+    name = section.pop("name", None)
+    enabled = section.pop("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"{stage}.enabled must be true or false, not {enabled!r}")
+    if not name:
+        raise ConfigError(f"[{stage}] needs a name: set -o {stage}.name=PLUGIN")
+    return name, enabled, section
+
+
+def call_factory(factory: Callable[..., Any], options: dict[str, Any], where: str) -> Any:
+    """Call a stage factory, turning an unknown or missing key into one clear line."""
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):
+        return factory(**options)
+    params = signature.parameters
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    named = [n for n, p in params.items() if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    unknown = [k for k in options if k not in named]
+    if unknown and not takes_any:
+        raise ConfigError(
+            f"unknown option(s) {', '.join(unknown)} for {where}; "
+            f"valid: {', '.join(named) or 'none'}"
+        )
+    missing = [
+        n
+        for n, p in params.items()
+        if p.default is p.empty
+        and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+        and n not in options
+    ]
+    if missing:
+        raise ConfigError(f"{where} needs option(s) {', '.join(missing)}")
+    return factory(**options)

@@ -1,0 +1,1 @@
+"""The built-in plugins: ordinary plugin modules, listed in ``plugins.DEFAULT_PLUGINS``."""

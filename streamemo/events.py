@@ -1,0 +1,149 @@
+"""Events: small typed dataclasses with a stable JSON form.
+
+Field order is the JSON key order. Anything that was not computed (an
+analysis switched off, no words heard) is ``None`` and appears as ``null``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+# Rounding keeps the JSON readable; 1e-6 on a probability is noise.
+_PROB_DIGITS = 6
+_TIME_DIGITS = 3
+
+
+def _round_scores(scores: dict[str, float]) -> dict[str, float]:
+    return {k: round(float(v), _PROB_DIGITS) for k, v in scores.items()}
+
+
+@dataclass(slots=True)
+class SentenceEmotion:
+    text: str
+    label: str
+    score: float
+
+
+@dataclass(slots=True)
+class TextEmotion:
+    scores: dict[str, float]  # label -> probability, sums to 1
+    sentences: list[SentenceEmotion]
+    model: str
+
+    @property
+    def label(self) -> str:
+        return max(self.scores, key=self.scores.__getitem__)
+
+
+@dataclass(slots=True)
+class AudioEmotion:
+    scores: dict[str, float]  # label -> probability, sums to 1
+    windows: int  # how many 100-frame windows were analysed
+    model: str
+
+    @property
+    def label(self) -> str:
+        return max(self.scores, key=self.scores.__getitem__)
+
+
+@dataclass(slots=True)
+class Emotion:
+    """The fused result."""
+
+    label: str
+    score: float
+    scores: dict[str, float]
+    sources: list[str]  # which analyses went in: "text", "audio"
+    method: str
+
+
+@dataclass(slots=True)
+class UtteranceEvent:
+    stream: str
+    id: int
+    start: float  # seconds of audio from the stream start
+    end: float
+    text: str | None
+    language: str | None
+    text_emotion: TextEmotion | None
+    audio_emotion: AudioEmotion | None
+    emotion: Emotion | None
+    latency_ms: float  # end of speech -> emission, wall clock
+    timing: dict[str, float] = field(default_factory=dict)  # per-stage ms
+    type: Literal["utterance"] = "utterance"
+
+
+@dataclass(slots=True)
+class PartialEvent:
+    """Speech in progress: the voice's emotion in the newest window."""
+
+    stream: str
+    id: int
+    start: float
+    end: float
+    audio_emotion: AudioEmotion | None
+    type: Literal["partial"] = "partial"
+
+
+@dataclass(slots=True)
+class StatusEvent:
+    """State changes, counters and errors that a user should see."""
+
+    stream: str
+    state: str  # "started", "listening", "speaking", "error", "stopped", ...
+    message: str | None = None
+    counters: dict[str, int] = field(default_factory=dict)
+    type: Literal["status"] = "status"
+
+
+Event = UtteranceEvent | PartialEvent | StatusEvent
+
+_KEY_ORDER = ("type", "stream", "id", "start", "end")
+
+
+def event_to_dict(event: Event) -> dict[str, Any]:
+    """The stable JSON form: ``type`` first, times rounded, nested objects as dicts."""
+    raw = asdict(event)
+    out = {k: raw.pop(k) for k in _KEY_ORDER if k in raw}
+    out.update(raw)
+    for key in ("start", "end", "latency_ms"):
+        if isinstance(out.get(key), float):
+            out[key] = round(out[key], _TIME_DIGITS)
+    if "timing" in out:
+        out["timing"] = {k: round(v, _TIME_DIGITS) for k, v in out["timing"].items()}
+    for key in ("text_emotion", "audio_emotion", "emotion"):
+        part = out.get(key)
+        if part is not None:
+            part["scores"] = _round_scores(part["scores"])
+            if "score" in part:
+                part["score"] = round(part["score"], _PROB_DIGITS)
+            for sentence in part.get("sentences", ()):
+                sentence["score"] = round(sentence["score"], _PROB_DIGITS)
+    return out
+
+
+def event_to_json(event: Event) -> str:
+    return json.dumps(event_to_dict(event), ensure_ascii=False)
+
+
+def event_from_dict(data: dict[str, Any]) -> Event:
+    """Rebuild an event from its JSON form (for consumers and tests)."""
+    data = dict(data)
+    kind = data.pop("type")
+    if kind == "status":
+        return StatusEvent(**data)
+    if data.get("audio_emotion") is not None:
+        data["audio_emotion"] = AudioEmotion(**data["audio_emotion"])
+    if kind == "partial":
+        return PartialEvent(**data)
+    if kind != "utterance":
+        raise ValueError(f"unknown event type {kind!r}")
+    if data.get("text_emotion") is not None:
+        te = dict(data["text_emotion"])
+        te["sentences"] = [SentenceEmotion(**s) for s in te["sentences"]]
+        data["text_emotion"] = TextEmotion(**te)
+    if data.get("emotion") is not None:
+        data["emotion"] = Emotion(**data["emotion"])
+    return UtteranceEvent(**data)

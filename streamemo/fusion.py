@@ -1,0 +1,112 @@
+"""Late fusion: project each model's scores onto a shared label space, mix with
+weights, optionally project the mix onto the output labels.
+
+A label map is ``{source_label: {target_label: weight}}``; a plain string
+means weight 1. Labels a map does not name pass through when the target
+space has the same label (case-insensitive) and are dropped otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from streamemo.errors import ConfigError
+from streamemo.events import AudioEmotion, Emotion, TextEmotion
+
+LabelMap = Mapping[str, str | Mapping[str, float]]
+
+
+def normalize(v: np.ndarray) -> np.ndarray:
+    """The seed's normalisation: clip to [1e-12, 1], divide by the sum."""
+    v = np.clip(v, 1e-12, 1.0)
+    return v / v.sum()
+
+
+def projection(
+    sources: Sequence[str], targets: Sequence[str], label_map: LabelMap | None
+) -> np.ndarray:
+    """The (targets x sources) matrix a label map describes."""
+    label_map = dict(label_map or {})
+    index = {t.lower(): i for i, t in enumerate(targets)}
+    matrix = np.zeros((len(targets), len(sources)))
+    for j, source in enumerate(sources):
+        spec = label_map.pop(source, None)
+        if spec is None:
+            if source.lower() in index:
+                matrix[index[source.lower()], j] = 1.0
+            continue
+        for target, weight in ({spec: 1.0} if isinstance(spec, str) else spec).items():
+            if target.lower() not in index:
+                raise ConfigError(
+                    f"fusion map sends {source!r} to {target!r}, which is not one of the labels "
+                    f"{', '.join(targets)}: fix the map or fusion.labels"
+                )
+            matrix[index[target.lower()], j] = float(weight)
+    return matrix
+
+
+class LateFusion:
+    """Weighted late fusion over label maps; the todai preset is one instance of it."""
+
+    def __init__(
+        self,
+        labels: Sequence[str],
+        weights: Mapping[str, float] | None = None,
+        text_map: LabelMap | None = None,
+        audio_map: LabelMap | None = None,
+        output_labels: Sequence[str] | None = None,
+        output_map: LabelMap | None = None,
+        method: str = "weighted",
+    ):
+        if not labels:
+            raise ConfigError("fusion.labels is empty: list the labels to fuse onto")
+        weights = dict(weights or {"text": 0.5, "audio": 0.5})
+        unknown = set(weights) - {"text", "audio"}
+        if unknown or any(w < 0 for w in weights.values()):
+            raise ConfigError("fusion.weights takes non-negative 'text' and 'audio' weights only")
+        self.labels = list(labels)
+        self.weights = {"text": weights.get("text", 0.0), "audio": weights.get("audio", 0.0)}
+        self.text_map, self.audio_map = text_map, audio_map
+        self.output_labels = list(output_labels) if output_labels else None
+        self.output_matrix = (
+            projection(self.labels, self.output_labels, output_map) if self.output_labels else None
+        )
+        self.method = method
+        self._cache: dict[tuple, np.ndarray] = {}
+
+    def _project(
+        self, scores: Mapping[str, float], label_map: LabelMap | None, side: str
+    ) -> np.ndarray:
+        sources = tuple(scores)
+        key = (side, sources)
+        if key not in self._cache:
+            self._cache[key] = projection(sources, self.labels, label_map)
+        vector = normalize(np.array([scores[s] for s in sources], dtype=np.float64))
+        return normalize(self._cache[key] @ vector)
+
+    def fuse(self, text: TextEmotion | None, audio: AudioEmotion | None) -> Emotion | None:
+        parts, sources = [], []
+        if text is not None:
+            parts.append(self.weights["text"] * self._project(text.scores, self.text_map, "text"))
+            sources.append("text")
+        if audio is not None:
+            parts.append(
+                self.weights["audio"] * self._project(audio.scores, self.audio_map, "audio")
+            )
+            sources.append("audio")
+        if not parts:
+            return None  # nothing to fuse: say nothing rather than invent
+        mixed = normalize(np.sum(parts, axis=0))
+        labels = self.labels
+        if self.output_matrix is not None:
+            mixed, labels = normalize(self.output_matrix @ mixed), self.output_labels
+        best = int(mixed.argmax())
+        return Emotion(
+            label=labels[best],
+            score=float(mixed[best]),
+            scores={label: float(p) for label, p in zip(labels, mixed, strict=True)},
+            sources=sources,
+            method=self.method,
+        )

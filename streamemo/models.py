@@ -1,0 +1,111 @@
+"""Find a model folder from what a config names: a local folder, an installed
+package's data (``pkg:module/sub/dir``), or a hub id (HF cache, then download).
+
+Every failure becomes one ``ModelNotFoundError`` line: what was looked for,
+where, and how to get it.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import importlib.util
+import os
+import re
+from pathlib import Path
+
+from streamemo.errors import ModelNotFoundError
+
+_TRUTHY = {"1", "true", "yes", "on"}
+
+
+def hub_offline() -> bool:
+    """Offline mode, as huggingface_hub understands it (HF_HUB_OFFLINE=1)."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUTHY
+
+
+# "name" or "org/name": anything else (./x, ../x, /x, a/b/c) is meant as a folder.
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+
+
+def resolve_model_dir(
+    spec: str,
+    *,
+    what: str,
+    option: str,
+    required: tuple[str, ...] = (),
+    allow_patterns: list[str] | None = None,
+) -> Path:
+    """Return a local folder holding the model that ``spec`` names.
+
+    ``what`` names the model in messages ("audio-emotion model"), ``option``
+    the config key a user can set instead (``audio.model``), ``required`` the
+    files that must be in the folder.
+    """
+    if not spec:
+        raise ModelNotFoundError(f"no {what} configured: set -o {option}=HUB_ID_OR_FOLDER")
+    if spec.startswith("pkg:"):
+        folder = _package_dir(spec, what=what, option=option)
+    else:
+        path = Path(spec).expanduser()
+        if path.is_dir():
+            folder = path
+        elif path.exists() or not _HUB_ID.match(spec):
+            raise ModelNotFoundError(
+                f"{what} folder {spec!r} does not exist: point -o {option}=DIR at a folder "
+                f"holding {', '.join(required) or 'the model'}"
+            )
+        else:
+            folder = _hub_snapshot(spec, what=what, option=option, allow_patterns=allow_patterns)
+    missing = [name for name in required if not (folder / name).exists()]
+    if missing:
+        raise ModelNotFoundError(
+            f"{what} folder {str(folder)!r} lacks {', '.join(missing)}: "
+            f"point -o {option}=DIR at a complete model folder"
+        )
+    return folder
+
+
+def _package_dir(spec: str, *, what: str, option: str) -> Path:
+    module, _, sub = spec[len("pkg:") :].partition("/")
+    if importlib.util.find_spec(module) is None:
+        dist = module.replace("_", "-")
+        raise ModelNotFoundError(
+            f"{what} {spec!r} needs the Python package {module!r}: "
+            f"pip install {dist}  (or set -o {option}=DIR)"
+        )
+    folder = Path(str(importlib.resources.files(module))) / sub
+    if not folder.is_dir():
+        raise ModelNotFoundError(
+            f"{what} {spec!r}: package {module!r} has no folder {sub!r}; "
+            f"reinstall it or set -o {option}=DIR"
+        )
+    return folder
+
+
+def _hub_snapshot(
+    repo_id: str, *, what: str, option: str, allow_patterns: list[str] | None
+) -> Path:
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HFValidationError
+
+    try:
+        return Path(
+            snapshot_download(
+                repo_id, local_files_only=hub_offline(), allow_patterns=allow_patterns
+            )
+        )
+    except HFValidationError:
+        raise ModelNotFoundError(
+            f"{what} {repo_id!r} is neither a folder nor a valid hub id: "
+            f"set -o {option}=DIR or a hub id like org/name"
+        ) from None
+    except Exception as exc:  # network down, repo missing, gated...: all one story for a user
+        from huggingface_hub import constants
+
+        mode = "offline mode (HF_HUB_OFFLINE=1)" if hub_offline() else "the hub is unreachable"
+        reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise ModelNotFoundError(
+            f"{what} {repo_id!r} not found: not a local folder, not in the HF cache "
+            f"({constants.HF_HUB_CACHE}) and {mode} ({reason}); "
+            f"get it with `hf download {repo_id}` or set -o {option}=DIR"
+        ) from None

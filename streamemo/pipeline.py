@@ -1,0 +1,302 @@
+"""The streaming pipeline: stages on their own threads, joined by bounded queues.
+
+    source ─▶ segmenter ─▶ analysis (Whisper → text  ‖  voice) ─▶ fusion ─▶ sinks
+                    └──▶ partials (voice, newest window) ──────────────────▶ sinks
+
+Every stage comes from a plugin through the registry; times are on the audio
+clock (samples / 16 kHz). The analysis of one utterance may fail; the run does not.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pluggy
+
+from streamemo.config import call_factory, stage_options
+from streamemo.events import Event, PartialEvent, StatusEvent, UtteranceEvent
+from streamemo.plugins import Registry
+from streamemo.sinks import SinkRunner
+from streamemo.stages import SAMPLE_RATE, Block, Partial, Utterance
+
+log = logging.getLogger("streamemo")
+_END = object()
+
+
+def _ms(since: float) -> float:
+    return (time.perf_counter() - since) * 1000.0
+
+
+class Pipeline:
+    def __init__(
+        self,
+        config: dict[str, Any],
+        pm: pluggy.PluginManager,
+        *,
+        sinks: list[str] | None = None,
+        source_options: dict[str, Any] | None = None,
+        stderr=None,
+    ):
+        self.config = config
+        self.pm = pm
+        self.registry = Registry.collect(pm)
+        self.stderr = stderr or sys.stderr
+        opts = config.get("pipeline", {})
+        self.counters: dict[str, int] = {
+            "utterances": 0,
+            "partials": 0,
+            "errors": 0,
+            "partials_skipped": 0,
+        }
+        self._reported: set[str] = set()
+        self._lock = threading.Lock()
+
+        self.source = self._build("source", extra=source_options or {})
+        self.stream = getattr(self.source, "name", "stream")
+        self.segmenter = self._build("segmenter")
+        self.transcriber = self._build("transcriber")
+        # text emotion reads the transcript: no transcriber, no text analysis
+        self.text = self._build("text") if self.transcriber is not None else None
+        self.audio = self._build("audio")
+        self.fuser = self._build("fusion")
+        self.sinks = [
+            SinkRunner(
+                spec,
+                self.registry,
+                config.get("sink", {}).get(spec.partition(":")[0], {}),
+                self._sink_error,
+            )
+            for spec in (sinks if sinks is not None else config.get("sinks", ["console"]))
+        ]
+        self._frames: queue.Queue = queue.Queue(maxsize=opts.get("frame_queue", 4000))
+        self._utterances: queue.Queue = queue.Queue(maxsize=opts.get("utterance_queue", 32))
+        self._partials: queue.Queue = queue.Queue(maxsize=opts.get("partial_queue", 2))
+        self._audio_pool = ThreadPoolExecutor(1, thread_name_prefix="voice")
+        self._fatal: BaseException | None = None
+        self._stopping = threading.Event()
+
+    # -- building ---------------------------------------------------------
+    def _build(self, stage: str, extra: dict[str, Any] | None = None) -> Any:
+        name, enabled, options = stage_options(self.config, stage)
+        if not enabled:
+            return None
+        entry = self.registry.get(stage, name)
+        options.update(extra or {})
+        started = time.perf_counter()
+        built = call_factory(entry.factory, options, f"[{stage}] {name!r}")
+        if stage not in ("source", "segmenter"):
+            log.info("loaded %s %r in %.1f s", stage, name, time.perf_counter() - started)
+        return built
+
+    # -- running ----------------------------------------------------------
+    def run(self) -> dict[str, int]:
+        """Run until the source ends or ``stop()`` is called; returns the counters."""
+        for sink in self.sinks:
+            sink.start()
+        self.pm.hook.streamemo_startup(pipeline=self)
+        self.emit(StatusEvent(self.stream, "started"))
+        threads = [
+            threading.Thread(target=self._guard, args=(self._read_source,), name="source"),
+            threading.Thread(target=self._guard, args=(self._segment,), name="segmenter"),
+            threading.Thread(target=self._guard, args=(self._analyse,), name="analysis"),
+            threading.Thread(target=self._guard, args=(self._analyse_partials,), name="partials"),
+        ]
+        for t in threads:
+            t.daemon = True
+            t.start()
+        try:
+            for t in threads:
+                while t.is_alive():
+                    t.join(0.1)  # short joins keep Ctrl-C deliverable to the main thread
+        finally:
+            self._audio_pool.shutdown(wait=True)
+        final = {**self.counters, **self.source_counters()}
+        final.update({f"dropped[{s.spec}]": s.dropped for s in self.sinks if s.dropped})
+        self.emit(
+            StatusEvent(
+                self.stream,
+                "error" if self._fatal else "stopped",
+                message=str(self._fatal) if self._fatal else None,
+                counters=final,
+            )
+        )
+        for sink in self.sinks:
+            sink.close(timeout=10)
+        self.pm.hook.streamemo_shutdown(pipeline=self)
+        if self._fatal is not None:
+            raise self._fatal
+        return final
+
+    def stop(self) -> None:
+        """Stop capturing; what was captured is still segmented, analysed and emitted."""
+        self._stopping.set()
+        self.source.stop()
+
+    def source_counters(self) -> dict[str, int]:
+        return dict(getattr(self.source, "counters", {}) or {})
+
+    # -- stages -------------------------------------------------------------
+    def _guard(self, work) -> None:
+        try:
+            work()
+        except BaseException as exc:  # a stage died: stop capture, drain, report
+            with self._lock:
+                self._fatal = self._fatal or exc
+            self.stop()
+            for q in (self._frames, self._utterances, self._partials):
+                self._put_end(q)
+
+    @staticmethod
+    def _put_end(q: queue.Queue) -> None:
+        while True:
+            try:
+                q.put(_END, timeout=0.1)
+                return
+            except queue.Full:
+                try:
+                    q.get_nowait()  # a dead consumer: make room for the end marker
+                except queue.Empty:
+                    pass
+
+    def _read_source(self) -> None:
+        try:
+            for block in self.source.blocks():
+                self._frames.put(block)  # blocks when full: a file waits, a mic counts overflows
+        finally:
+            self._frames.put(_END)
+
+    def _segment(self) -> None:
+        try:
+            while (block := self._frames.get()) is not _END:
+                assert isinstance(block, Block)
+                for item in self.segmenter.feed(block):
+                    self._route(item)
+            for item in self.segmenter.flush():
+                self._route(item)
+        finally:
+            self._utterances.put(_END)
+            self._put_end(self._partials)
+
+    def _route(self, item: Utterance | Partial) -> None:
+        if isinstance(item, Utterance):
+            self._utterances.put(item)
+            return
+        if self.audio is None:
+            return
+        try:
+            self._partials.put_nowait(item)
+        except queue.Full:  # the newest partial supersedes the oldest waiting one
+            try:
+                self._partials.get_nowait()
+                self._count("partials_skipped")
+            except queue.Empty:
+                pass
+            self._partials.put_nowait(item)
+
+    def _analyse_partials(self) -> None:
+        while (item := self._partials.get()) is not _END:
+            try:
+                emotion = self.audio.analyse_latest(item.audio)
+            except Exception as exc:
+                self.report_error("voice (partial)", exc)
+                continue
+            self._count("partials")
+            self.emit(
+                PartialEvent(
+                    self.stream, item.id, item.start / SAMPLE_RATE, item.end / SAMPLE_RATE, emotion
+                )
+            )
+
+    def _analyse(self) -> None:
+        while (utt := self._utterances.get()) is not _END:
+            self.emit(self.analyse(utt), ended_at=utt.ended_at)
+
+    def analyse(self, utt: Utterance) -> UtteranceEvent:
+        """Transcribe and read the text while the voice model runs beside it, then fuse."""
+        timing: dict[str, float] = {}
+        voice = (
+            self._audio_pool.submit(self._timed, self.audio.analyse, utt.audio)
+            if self.audio
+            else None
+        )
+        text = language = text_emotion = audio_emotion = emotion = None
+        if self.transcriber is not None:
+            t0 = time.perf_counter()
+            try:
+                transcript = self.transcriber.transcribe(utt.audio)
+                text, language = transcript.text, transcript.language
+            except Exception as exc:
+                self.report_error(f"transcriber (utterance {utt.id})", exc)
+            timing["transcribe_ms"] = _ms(t0)
+        if self.text is not None and text:
+            t0 = time.perf_counter()
+            try:
+                text_emotion = self.text.analyse(text)
+            except Exception as exc:
+                self.report_error(f"text analyser (utterance {utt.id})", exc)
+            timing["text_ms"] = _ms(t0)
+        if voice is not None:
+            try:
+                audio_emotion, timing["audio_ms"] = voice.result()
+            except Exception as exc:
+                self.report_error(f"voice analyser (utterance {utt.id})", exc)
+        if self.fuser is not None:
+            try:
+                emotion = self.fuser.fuse(text_emotion, audio_emotion)
+            except Exception as exc:
+                self.report_error(f"fusion (utterance {utt.id})", exc)
+        self._count("utterances")
+        return UtteranceEvent(
+            stream=self.stream,
+            id=utt.id,
+            start=utt.start / SAMPLE_RATE,
+            end=utt.end / SAMPLE_RATE,
+            text=text,
+            language=language,
+            text_emotion=text_emotion,
+            audio_emotion=audio_emotion,
+            emotion=emotion,
+            latency_ms=0.0,  # stamped in emit(), the moment it leaves
+            timing=timing,
+        )
+
+    @staticmethod
+    def _timed(fn, *args):
+        t0 = time.perf_counter()
+        return fn(*args), _ms(t0)
+
+    # -- output -------------------------------------------------------------
+    def emit(self, event: Event, ended_at: float | None = None) -> None:
+        """Hand an event to the observers and every sink; ``ended_at`` stamps the latency."""
+        if ended_at is not None and isinstance(event, UtteranceEvent):
+            event.latency_ms = (time.monotonic() - ended_at) * 1000.0
+        try:
+            self.pm.hook.streamemo_event(event=event)
+        except Exception as exc:
+            self.report_error("streamemo_event observer", exc, emit=False)
+        for sink in self.sinks:
+            sink.offer(event)
+
+    def _count(self, key: str, n: int = 1) -> None:
+        with self._lock:
+            self.counters[key] = self.counters.get(key, 0) + n
+
+    def report_error(self, where: str, exc: BaseException, emit: bool = True) -> None:
+        self._count("errors")
+        message = f"{where}: {type(exc).__name__}: {exc}"
+        log.warning("%s", message)
+        if emit:
+            self.emit(StatusEvent(self.stream, "error", message=message))
+
+    def _sink_error(self, spec: str, message: str) -> None:
+        self._count("errors")
+        key = f"{spec}:{message}"
+        if key not in self._reported:  # say it once, not once per event
+            self._reported.add(key)
+            print(f"streamemo: sink {spec!r} failed: {message}", file=self.stderr)

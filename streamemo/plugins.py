@@ -1,0 +1,136 @@
+"""Loading plugins: built-ins, the ``streamemo`` entry-point group, ``--plugins-dir``.
+
+Built-ins are ordinary plugin modules listed in ``DEFAULT_PLUGINS`` and go
+through exactly the same hooks as third-party plugins.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pluggy
+
+from streamemo import hookspecs
+from streamemo.errors import StreamemoError
+
+DEFAULT_PLUGINS = (
+    "streamemo.default_plugins.file_source",
+    "streamemo.default_plugins.vad_segmenter",
+    "streamemo.default_plugins.whisper_transcriber",
+    "streamemo.default_plugins.transformers_text",
+    "streamemo.default_plugins.offline_text",
+    "streamemo.default_plugins.voice_emotion",
+    "streamemo.default_plugins.fusion",
+    "streamemo.default_plugins.console_sink",
+    "streamemo.default_plugins.jsonl_sink",
+)
+
+# stage kind -> the hook that registers it
+STAGE_HOOKS = {
+    "source": "register_sources",
+    "segmenter": "register_segmenters",
+    "transcriber": "register_transcribers",
+    "text": "register_text_analysers",
+    "audio": "register_audio_analysers",
+    "fusion": "register_fusers",
+    "sink": "register_sinks",
+}
+
+
+class PluginError(StreamemoError):
+    """A plugin that cannot be loaded or breaks the hook contract."""
+
+
+def get_plugin_manager(plugins_dir: str | Path | None = None) -> pluggy.PluginManager:
+    pm = pluggy.PluginManager("streamemo")
+    pm.add_hookspecs(hookspecs)
+    for name in DEFAULT_PLUGINS:
+        _register(pm, importlib.import_module(name), name)
+    try:
+        pm.load_setuptools_entrypoints("streamemo")
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"plugin {exc.plugin_name!r} is invalid: {exc}") from None
+    if plugins_dir is not None:
+        for path in sorted(Path(plugins_dir).glob("*.py")):
+            _register(pm, _load_file(path), f"{path.parent.name}/{path.name}")
+    try:
+        pm.check_pending()  # tox-style: a misspelt hook fails now, not silently never runs
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"{exc}; check the spelling against streamemo.hookspecs") from None
+    return pm
+
+
+def _register(pm: pluggy.PluginManager, module: Any, name: str) -> None:
+    try:
+        pm.register(module, name)
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"plugin {name!r}: {exc}") from None
+
+
+def _load_file(path: Path) -> Any:
+    if not path.parent.is_dir():
+        raise PluginError(f"--plugins-dir {str(path.parent)!r} is not a folder")
+    module_name = f"streamemo_plugins_dir.{path.stem}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise PluginError(f"cannot load plugin file {str(path)!r}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        raise PluginError(f"plugin file {str(path)!r} failed to import: {exc!r}") from None
+    return module
+
+
+@dataclass(slots=True)
+class Registration:
+    kind: str
+    name: str
+    factory: Callable[..., Any]
+    plugin: str
+
+
+@dataclass
+class Registry:
+    """Every stage factory the loaded plugins registered, by kind and name."""
+
+    entries: dict[str, dict[str, Registration]] = field(default_factory=dict)
+
+    @classmethod
+    def collect(cls, pm: pluggy.PluginManager) -> Registry:
+        registry = cls({kind: {} for kind in STAGE_HOOKS})
+        for kind, hook_name in STAGE_HOOKS.items():
+            caller = getattr(pm.hook, hook_name)
+            for impl in caller.get_hookimpls():
+
+                def register(name: str, factory: Callable[..., Any], _impl=impl, _kind=kind):
+                    registry.add(Registration(_kind, name, factory, _impl.plugin_name))
+
+                impl.function(register=register)
+        return registry
+
+    def add(self, entry: Registration) -> None:
+        seen = self.entries[entry.kind].get(entry.name)
+        if seen is not None and seen.plugin != entry.plugin:
+            raise PluginError(
+                f"{entry.kind} {entry.name!r} is registered by both {seen.plugin!r} and "
+                f"{entry.plugin!r}: rename one of them"
+            )
+        self.entries[entry.kind][entry.name] = entry
+
+    def get(self, kind: str, name: str) -> Registration:
+        try:
+            return self.entries[kind][name]
+        except KeyError:
+            known = ", ".join(sorted(self.entries[kind])) or "none"
+            raise PluginError(
+                f"no {kind} plugin named {name!r}; available: {known} "
+                f"(add one with --plugins-dir or a 'streamemo' entry point)"
+            ) from None

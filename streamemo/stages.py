@@ -1,0 +1,103 @@
+"""What each kind of stage object must provide.
+
+Factories registered through the hooks return objects that satisfy these
+protocols. Audio between stages is 16 kHz mono: ``int16`` from sources and
+segmenters, ``float32`` in [-1, 1] for the analysers (as librosa loads it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from streamemo.events import AudioEmotion, Emotion, Event, TextEmotion
+
+SAMPLE_RATE = 16_000
+
+
+@dataclass(slots=True)
+class Block:
+    """A run of captured samples and the wall-clock time it arrived."""
+
+    samples: np.ndarray  # int16, mono, 16 kHz
+    arrived: float  # time.monotonic()
+
+
+@dataclass(slots=True)
+class Utterance:
+    """One stretch of speech, on the stream's audio clock."""
+
+    id: int
+    start: int  # first voiced sample, counted from the stream start
+    end: int  # one past the last voiced sample
+    audio: np.ndarray  # int16 samples, including pre-roll and tail padding
+    ended_at: float  # monotonic time the last voiced sample arrived
+    cut: bool = False  # True when cut at the maximum length; speech goes on
+
+
+@dataclass(slots=True)
+class Partial:
+    """Speech still in progress: the newest audio, for a live voice estimate."""
+
+    id: int
+    start: int
+    end: int
+    audio: np.ndarray  # int16, the newest samples of the utterance
+
+
+@dataclass(slots=True)
+class Transcript:
+    text: str
+    language: str | None
+    extra: dict = field(default_factory=dict)
+
+
+@runtime_checkable
+class Source(Protocol):
+    name: str  # the stream name used in events
+
+    def blocks(self) -> Iterator[Block]: ...
+
+    def stop(self) -> None: ...
+
+
+@runtime_checkable
+class Segmenter(Protocol):
+    def feed(self, block: Block) -> Iterator[Utterance | Partial]: ...
+
+    def flush(self) -> Iterator[Utterance]: ...
+
+
+@runtime_checkable
+class Transcriber(Protocol):
+    def transcribe(self, audio: np.ndarray) -> Transcript: ...
+
+
+@runtime_checkable
+class TextAnalyser(Protocol):
+    def analyse(self, text: str) -> TextEmotion | None: ...
+
+
+@runtime_checkable
+class AudioAnalyser(Protocol):
+    def analyse(self, audio: np.ndarray) -> AudioEmotion: ...
+
+    def analyse_latest(self, audio: np.ndarray) -> AudioEmotion: ...
+
+
+@runtime_checkable
+class Fuser(Protocol):
+    def fuse(self, text: TextEmotion | None, audio: AudioEmotion | None) -> Emotion | None: ...
+
+
+@runtime_checkable
+class Sink(Protocol):
+    # None: every event type; otherwise e.g. {"utterance", "status"}
+    event_types: frozenset[str] | None
+
+    def write(self, event: Event) -> None: ...
+
+    def close(self) -> None: ...

