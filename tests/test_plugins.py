@@ -1,0 +1,110 @@
+"""Plugin loading: built-ins, --plugins-dir, the entry-point group, and fail-fast checks."""
+
+import textwrap
+
+import pytest
+
+from streamemo.plugins import DEFAULT_PLUGINS, PluginError, Registry, get_plugin_manager
+from tests.conftest import REPO, run_cli
+
+
+def _plugin_dir(tmp_path, body: str):
+    (tmp_path / "myplugin.py").write_text(textwrap.dedent(body))
+    return tmp_path
+
+
+def test_every_stage_is_a_plugin_registered_through_the_hooks():
+    registry = Registry.collect(get_plugin_manager())
+    assert set(registry.entries["sink"]) >= {"console", "jsonl"}
+    assert set(registry.entries["fusion"]) == {"weighted", "todai"}
+    for kind in ("source", "segmenter", "transcriber", "text", "audio"):
+        assert registry.entries[kind], kind
+        assert all(e.plugin in DEFAULT_PLUGINS for e in registry.entries[kind].values())
+
+
+def test_plugins_dir_loads_the_example_sink():
+    registry = Registry.collect(get_plugin_manager(REPO / "plugins"))
+    assert registry.get("sink", "diary").plugin == "plugins/diary_markdown.py"
+
+
+def test_a_misspelt_hook_fails_fast(tmp_path):
+    folder = _plugin_dir(
+        tmp_path,
+        """
+        import streamemo
+
+        @streamemo.hookimpl
+        def register_sink(register):
+            register("x", object)
+    """,
+    )
+    with pytest.raises(PluginError, match="unknown hook 'register_sink'.*check the spelling"):
+        get_plugin_manager(folder)
+    result = run_cli("--plugins-dir", str(folder), "plugins")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "register_sink" in result.stderr
+
+
+def test_a_hook_with_wrong_arguments_fails_fast(tmp_path):
+    folder = _plugin_dir(
+        tmp_path,
+        """
+        import streamemo
+
+        @streamemo.hookimpl
+        def register_sinks(registrar):
+            pass
+    """,
+    )
+    with pytest.raises(PluginError, match="registrar"):
+        get_plugin_manager(folder)
+
+
+def test_two_plugins_registering_one_name_is_an_error(tmp_path):
+    folder = _plugin_dir(
+        tmp_path,
+        """
+        import streamemo
+
+        @streamemo.hookimpl
+        def register_sinks(register):
+            register("console", object)
+    """,
+    )
+    with pytest.raises(PluginError, match="registered by both"):
+        Registry.collect(get_plugin_manager(folder))
+
+
+def test_unknown_stage_names_list_what_exists():
+    registry = Registry.collect(get_plugin_manager())
+    with pytest.raises(PluginError, match="no sink plugin named 'nope'; available: console, jsonl"):
+        registry.get("sink", "nope")
+
+
+def test_entry_point_plugins_are_loaded(tmp_path):
+    # a real installed distribution (dist-info on the path), found through importlib.metadata
+    (tmp_path / "moodlamp.py").write_text(
+        textwrap.dedent("""
+        import streamemo
+
+        @streamemo.hookimpl
+        def register_sinks(register):
+            register("moodlamp", lambda target=None: None)
+    """)
+    )
+    info = tmp_path / "moodlamp-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: moodlamp\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[streamemo]\nmoodlamp = moodlamp\n")
+    result = run_cli("plugins", env={"PYTHONPATH": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert "moodlamp\n    hooks:  register_sinks\n    stages: sink:moodlamp" in result.stdout
+
+
+def test_plugins_command_lists_each_plugin_with_its_hooks():
+    result = run_cli("--plugins-dir", "plugins", "plugins")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "streamemo.default_plugins.vad_segmenter\n    hooks:  register_segmenters" in out
+    assert "stages: fusion:weighted, fusion:todai" in out
+    assert "plugins/diary_markdown.py\n    hooks:  register_sinks\n    stages: sink:diary" in out

@@ -1,0 +1,86 @@
+"""The webrtcvad segmenter on real speech with known boundaries."""
+
+import json
+import time
+
+import numpy as np
+import pytest
+
+from streamemo.audio_io import read_all
+from streamemo.default_plugins.vad_segmenter import VadSegmenter
+from streamemo.errors import ConfigError
+from streamemo.stages import SAMPLE_RATE, Block, Partial, Utterance
+from tests.conftest import shared
+
+
+def segment(audio: np.ndarray, block: int = 480, **options) -> list[Utterance | Partial]:
+    seg = VadSegmenter(**options)
+    out: list[Utterance | Partial] = []
+    for i in range(0, len(audio), block):  # odd block sizes exercise the frame buffering
+        out.extend(seg.feed(Block(audio[i : i + block], time.monotonic())))
+    out.extend(seg.flush())
+    return out
+
+
+@pytest.fixture(scope="module")
+def diary():
+    truth = json.loads(shared("audio/en/en_diary.json").read_text())["utterances"]
+    return read_all(shared("audio/en/en_diary.wav")), truth
+
+
+@pytest.mark.parametrize(("frame_ms", "block"), [(30, 480), (20, 1000), (10, 333)])
+def test_one_utterance_per_sentence_within_0_3_s(diary, frame_ms, block):
+    audio, truth = diary
+    utterances = [u for u in segment(audio, block, frame_ms=frame_ms) if isinstance(u, Utterance)]
+    assert len(utterances) == len(truth)
+    for u, t in zip(utterances, truth, strict=True):
+        assert abs(u.start / SAMPLE_RATE - t["start"]) <= 0.3
+        assert abs(u.end / SAMPLE_RATE - t["end"]) <= 0.3
+        # the audio handed on covers the speech plus pre-roll and tail
+        assert len(u.audio) >= u.end - u.start
+    assert [u.id for u in utterances] == list(range(1, len(truth) + 1))
+
+
+def test_partials_arrive_every_hop_while_speaking(diary):
+    audio, truth = diary
+    items = segment(audio, partial_hop_s=1.0)
+    first = [p for p in items if isinstance(p, Partial) and p.id == 1]
+    # utterance 1 lasts ~3.4 s: partials at 1, 2 and 3 s after its start
+    assert len(first) == 3
+    assert all(len(p.audio) <= int(3.3 * SAMPLE_RATE) for p in first)
+    assert [round((p.end - p.start) / SAMPLE_RATE) for p in first] == [1, 2, 3]
+    assert not [p for p in segment(audio, partial_hop_s=0) if isinstance(p, Partial)]
+
+
+def test_a_long_monologue_is_cut_at_the_maximum_and_nothing_is_lost(diary):
+    audio, truth = diary
+    utterances = [u for u in segment(audio, max_utterance_s=1.5) if isinstance(u, Utterance)]
+    first = [u for u in utterances if u.start < truth[0]["end"] * SAMPLE_RATE]
+    assert len(first) >= 3  # 3.4 s of speech cut into pieces of at most 1.5 s
+    for a, b in zip(first, first[1:]):
+        assert a.cut and a.end == b.start  # contiguous: the next piece starts where this stopped
+        assert a.end - a.start <= 1.5 * SAMPLE_RATE
+    assert abs(first[-1].end / SAMPLE_RATE - truth[0]["end"]) <= 0.3
+
+
+def test_clicks_shorter_than_the_minimum_are_not_utterances():
+    rng = np.random.default_rng(0)
+    audio = np.zeros(SAMPLE_RATE * 3, np.int16)
+    audio[SAMPLE_RATE : SAMPLE_RATE + 2400] = rng.normal(0, 8000, 2400).astype(np.int16)  # 150 ms
+    assert not [u for u in segment(audio, min_utterance_ms=250) if isinstance(u, Utterance)]
+
+
+def test_speech_running_to_the_end_of_the_stream_is_flushed(diary):
+    audio, truth = diary
+    cut = int((truth[0]["start"] + 2.0) * SAMPLE_RATE)  # stop in mid-sentence
+    utterances = [u for u in segment(audio[:cut]) if isinstance(u, Utterance)]
+    assert len(utterances) == 1 and utterances[0].end <= cut
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [({"frame_ms": 25}, "10, 20 or 30"), ({"aggressiveness": 5}, "0-3")],
+)
+def test_bad_options(options, message):
+    with pytest.raises(ConfigError, match=message):
+        VadSegmenter(**options)
