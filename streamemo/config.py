@@ -19,17 +19,40 @@ from streamemo.errors import ConfigError
 
 STAGES = ("source", "segmenter", "transcriber", "text", "audio", "fusion")
 
-# What a run uses when the config file says nothing about a stage.
+# Without --config: the seed's setup, the same as configs/default.toml (a test keeps
+# the two equal). A config file is merged over this, key by key.
 DEFAULTS: dict[str, Any] = {
     "source": {"name": "file"},
-    "segmenter": {"name": "webrtcvad"},
-    "transcriber": {"name": "faster-whisper", "model": "small"},
-    "text": {"name": "offline-en"},
-    "audio": {"name": "todai-cnn-bilstm", "model": "HyukII/audio-emotion-model"},
-    "fusion": {"name": "weighted"},
+    "segmenter": {
+        "name": "webrtcvad",
+        "aggressiveness": 2,
+        "hangover_ms": 500,
+        "max_utterance_s": 20,
+    },
+    "transcriber": {
+        "name": "faster-whisper",
+        "model": "small",
+        "device": "auto",
+        "compute_type": "auto",
+        "language": "ko",
+        "beam_size": 5,
+    },
+    "text": {
+        "name": "transformers",
+        "model": "HyukII/text-emotion-model",
+        "max_length": 256,
+        "aggregate": "share",
+    },
+    "audio": {
+        "name": "todai-cnn-bilstm",
+        "model": "HyukII/audio-emotion-model",
+        "baseline": "male",
+        "hop_frames": 50,
+    },
+    "fusion": {"name": "todai"},
     "sinks": ["console"],
     "sink": {},  # per-sink options: [sink.console], [sink.jsonl], ...
-    "pipeline": {},
+    "pipeline": {},  # queue sizes: frame_queue, utterance_queue, partial_queue
 }
 
 
@@ -45,6 +68,13 @@ def load_config(path: str | Path | None, overrides: list[str] = ()) -> dict[str,
             ) from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
+        for stage in STAGES:  # a section naming another plugin replaces the default one
+            section = data.get(stage)
+            if (
+                isinstance(section, dict)
+                and section.get("name", config[stage]["name"]) != config[stage]["name"]
+            ):
+                config[stage] = {}
         _merge(config, data)
     for item in overrides:
         apply_override(config, item)

@@ -49,7 +49,12 @@ def resolve_model_dir(
         path = Path(spec).expanduser()
         if path.is_dir():
             folder = path
-        elif path.exists() or not _HUB_ID.match(spec):
+        elif path.exists():
+            raise ModelNotFoundError(
+                f"{what} {spec!r} is a file, not a folder: point -o {option}=DIR at the folder "
+                f"holding {', '.join(required) or 'the model'}"
+            )
+        elif not _HUB_ID.match(spec):
             raise ModelNotFoundError(
                 f"{what} folder {spec!r} does not exist: point -o {option}=DIR at a folder "
                 f"holding {', '.join(required) or 'the model'}"
@@ -103,7 +108,8 @@ def _hub_snapshot(
         from huggingface_hub import constants
 
         mode = "offline mode (HF_HUB_OFFLINE=1)" if hub_offline() else "the hub is unreachable"
-        reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        reason = reason if len(reason) <= 120 else reason[:119] + "…"
         raise ModelNotFoundError(
             f"{what} {repo_id!r} not found: not a local folder, not in the HF cache "
             f"({constants.HF_HUB_CACHE}) and {mode} ({reason}); "

@@ -45,7 +45,7 @@ def test_formats_rates_and_channels(tmp_path, ext, fmt, rate, channels):
 def test_unreadable_files_give_one_line(tmp_path):
     junk = tmp_path / "notes.wav"
     junk.write_text("this is not audio")
-    with pytest.raises(InputError, match="cannot decode .*notes.wav.*use WAV, FLAC, OGG or MP3"):
+    with pytest.raises(InputError, match=r"cannot decode .*notes.wav.*use WAV, FLAC, OGG or MP3"):
         read_all(junk)
     with pytest.raises(InputError, match="not found: check the --input path"):
         FileSource(input=str(tmp_path / "missing.wav"))

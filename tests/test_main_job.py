@@ -33,13 +33,13 @@ def diary_run(tmp_path_factory):
 
 
 def test_exits_cleanly(diary_run):
-    result, events, truth = diary_run
+    result, _events, _truth = diary_run
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_one_event_per_true_utterance_with_boundaries_within_0_3_s(diary_run):
-    result, events, truth = diary_run
+    _result, events, truth = diary_run
     utterances = [e for e in events if e["type"] == "utterance"]
     assert len(utterances) == len(truth) == 10
     for event, t in zip(utterances, truth, strict=True):
@@ -48,14 +48,14 @@ def test_one_event_per_true_utterance_with_boundaries_within_0_3_s(diary_run):
 
 
 def test_transcripts_have_a_word_error_rate_under_15_percent(diary_run):
-    result, events, truth = diary_run
+    _result, events, truth = diary_run
     utterances = [e for e in events if e["type"] == "utterance"]
     rate = wer([t["text"] for t in truth], [e["text"] for e in utterances])
     assert rate < 0.15, f"WER {rate:.3f}"
 
 
 def test_all_three_emotion_fields_are_filled(diary_run):
-    result, events, truth = diary_run
+    _result, events, _truth = diary_run
     for event in (e for e in events if e["type"] == "utterance"):
         te, ae, fused = event["text_emotion"], event["audio_emotion"], event["emotion"]
         assert set(te["scores"]) == {
@@ -77,21 +77,21 @@ def test_all_three_emotion_fields_are_filled(diary_run):
 
 
 def test_clear_text_emotion_reaches_the_fused_label(diary_run):
-    result, events, truth = diary_run
+    _result, events, _truth = diary_run
     by_text = {e["text"].lower(): e["emotion"]["label"] for e in events if e["type"] == "utterance"}
     assert any("happy" in t and label == "joy" for t, label in by_text.items())
     assert any("surprise party" in t and label == "surprise" for t, label in by_text.items())
 
 
 def test_jsonl_appends_to_an_earlier_session(diary_run):
-    result, events, truth = diary_run
+    _result, events, _truth = diary_run
     assert events[0]["stream"] == "earlier session"  # the old line is still first
     assert events[1] == {**events[1], "type": "status", "state": "started"}
     assert events[-1]["state"] == "stopped" and events[-1]["counters"]["utterances"] == 10
 
 
 def test_console_prints_one_readable_line_per_utterance(diary_run):
-    result, events, truth = diary_run
+    result, _events, _truth = diary_run
     lines = [line for line in result.stdout.splitlines() if line.startswith("[")]
     assert len(lines) == 10
     assert "\033[" not in result.stdout  # piped: no colour codes

@@ -38,7 +38,7 @@ def test_a_misspelt_hook_fails_fast(tmp_path):
             register("x", object)
     """,
     )
-    with pytest.raises(PluginError, match="unknown hook 'register_sink'.*check the spelling"):
+    with pytest.raises(PluginError, match=r"unknown hook 'register_sink'.*check the spelling"):
         get_plugin_manager(folder)
     result = run_cli("--plugins-dir", str(folder), "plugins")
     assert result.returncode == 2

@@ -1,5 +1,6 @@
 """The webrtcvad segmenter on real speech with known boundaries."""
 
+import itertools
 import json
 import time
 
@@ -42,7 +43,7 @@ def test_one_utterance_per_sentence_within_0_3_s(diary, frame_ms, block):
 
 
 def test_partials_arrive_every_hop_while_speaking(diary):
-    audio, truth = diary
+    audio, _truth = diary
     items = segment(audio, partial_hop_s=1.0)
     first = [p for p in items if isinstance(p, Partial) and p.id == 1]
     # utterance 1 lasts ~3.4 s: partials at 1, 2 and 3 s after its start
@@ -57,7 +58,7 @@ def test_a_long_monologue_is_cut_at_the_maximum_and_nothing_is_lost(diary):
     utterances = [u for u in segment(audio, max_utterance_s=1.5) if isinstance(u, Utterance)]
     first = [u for u in utterances if u.start < truth[0]["end"] * SAMPLE_RATE]
     assert len(first) >= 3  # 3.4 s of speech cut into pieces of at most 1.5 s
-    for a, b in zip(first, first[1:]):
+    for a, b in itertools.pairwise(first):
         assert a.cut and a.end == b.start  # contiguous: the next piece starts where this stopped
         assert a.end - a.start <= 1.5 * SAMPLE_RATE
     assert abs(first[-1].end / SAMPLE_RATE - truth[0]["end"]) <= 0.3

@@ -45,6 +45,7 @@ class WhisperTranscriber:
         cpu_threads: int = 0,
         initial_prompt: str | None = None,
         without_timestamps: bool = True,
+        temperature: float | list[float] = 0.0,
     ):
         from faster_whisper import WhisperModel
 
@@ -53,6 +54,7 @@ class WhisperTranscriber:
         self.beam_size = beam_size
         self.initial_prompt = initial_prompt
         self.without_timestamps = without_timestamps
+        self.temperature = temperature
         if device == "auto":
             import ctranslate2
 
@@ -80,6 +82,10 @@ class WhisperTranscriber:
             # one utterance needs no timestamps; decoding text only is also more accurate
             # (WER on en_long.wav with true boundaries: 9.8 % -> 8.4 %)
             without_timestamps=self.without_timestamps,
+            # 0 alone: beam search, same words every run. faster-whisper's default falls
+            # back to sampling (0.2 ... 1.0) on unsure utterances, which made transcripts
+            # differ from run to run; list temperatures to get that fallback back.
+            temperature=self.temperature,
         )
         text = " ".join(segment.text.strip() for segment in segments).strip()
         return Transcript(
