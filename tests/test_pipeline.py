@@ -25,6 +25,18 @@ def base_args():
     ]
 
 
+def _diary_voice_only(out) -> list[str]:
+    """en_diary.wav with text analysis off (faster), events to a jsonl file."""
+    return [
+        "-o",
+        "text.enabled=false",
+        "--input",
+        str(shared("audio/en/en_diary.wav")),
+        "--sink",
+        f"jsonl:{out}",
+    ]
+
+
 def _events(path):
     return [json.loads(line) for line in path.read_text().splitlines()]
 
@@ -35,14 +47,9 @@ def test_a_failing_sink_does_not_stop_the_others(tmp_path, base_args):
         "--plugins-dir",
         FAULTS,
         *base_args,
-        "-o",
-        "text.enabled=false",
-        "--input",
-        str(shared("audio/en/en_diary.wav")),
         "--sink",
         "broken",
-        "--sink",
-        f"jsonl:{out}",
+        *_diary_voice_only(out),
     )
     assert result.returncode == 0, result.stderr
     assert len([e for e in _events(out) if e["type"] == "utterance"]) == 10
@@ -57,13 +64,8 @@ def test_one_bad_utterance_does_not_end_the_run(tmp_path, base_args):
         FAULTS,
         *base_args,
         "-o",
-        "text.enabled=false",
-        "-o",
         "audio.name=flaky-voice",
-        "--input",
-        str(shared("audio/en/en_diary.wav")),
-        "--sink",
-        f"jsonl:{out}",
+        *_diary_voice_only(out),
     )
     assert result.returncode == 0, result.stderr
     events = _events(out)
@@ -117,12 +119,7 @@ def test_a_slow_model_never_stalls_the_source(tmp_path, base_args):
             *base_args,
             "-o",
             "transcriber.name=slow-whisper",
-            "-o",
-            "text.enabled=false",
-            "--input",
-            str(shared("audio/en/en_diary.wav")),
-            "--sink",
-            f"jsonl:{out}",
+            *_diary_voice_only(out),
         ],
         cwd=REPO,
         capture_output=True,
@@ -146,12 +143,7 @@ def test_realtime_pacing_and_ctrl_c_finishes_the_utterance_in_progress(tmp_path,
             "streamemo",
             *base_args,
             "--realtime",
-            "-o",
-            "text.enabled=false",
-            "--input",
-            str(shared("audio/en/en_diary.wav")),
-            "--sink",
-            f"jsonl:{out}",
+            *_diary_voice_only(out),
         ],
         cwd=REPO,
         stdout=subprocess.PIPE,
