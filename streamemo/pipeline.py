@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import pluggy
@@ -24,7 +25,18 @@ from streamemo.errors import StreamemoError
 from streamemo.events import Event, PartialEvent, StatusEvent, UtteranceEvent
 from streamemo.plugins import Registry
 from streamemo.sinks import SinkRunner
-from streamemo.stages import SAMPLE_RATE, Block, Partial, Utterance
+from streamemo.stages import (
+    SAMPLE_RATE,
+    AudioAnalyser,
+    Block,
+    Fuser,
+    Partial,
+    Sink,
+    Source,
+    TextAnalyser,
+    Transcriber,
+    Utterance,
+)
 
 log = logging.getLogger("streamemo")
 _END = object()
@@ -34,7 +46,53 @@ def _ms(since: float) -> float:
     return (time.perf_counter() - since) * 1000.0
 
 
+def build_stage(
+    config: dict[str, Any], registry: Registry, stage: str, extra: dict[str, Any] | None = None
+) -> Any:
+    """The stage object the config names, or None when it is switched off."""
+    name, enabled, options = stage_options(config, stage)
+    if not enabled:
+        return None
+    entry = registry.get(stage, name)
+    options.update(extra or {})
+    started = time.perf_counter()
+    try:
+        built = call_factory(entry.factory, options, f"[{stage}] {name!r}")
+    except StreamemoError:
+        raise
+    except Exception as exc:  # a plugin's own bug: name the plugin, not a traceback
+        raise StreamemoError(
+            f"[{stage}] {name!r} from {entry.plugin} failed to start: {type(exc).__name__}: {exc}"
+        ) from exc
+    if stage not in ("source", "segmenter"):
+        log.info("loaded %s %r in %.1f s", stage, name, time.perf_counter() - started)
+    return built
+
+
+@dataclass
+class Analysers:
+    """The heavy models: loaded once, shared by every stream of a process."""
+
+    transcriber: Transcriber | None
+    text: TextAnalyser | None
+    audio: AudioAnalyser | None
+    fuser: Fuser | None
+
+    @classmethod
+    def build(cls, config: dict[str, Any], registry: Registry) -> Analysers:
+        transcriber = build_stage(config, registry, "transcriber")
+        return cls(
+            transcriber=transcriber,
+            # text emotion reads the transcript: no transcriber, no text analysis
+            text=build_stage(config, registry, "text") if transcriber is not None else None,
+            audio=build_stage(config, registry, "audio"),
+            fuser=build_stage(config, registry, "fusion"),
+        )
+
+
 class Pipeline:
+    """One stream: its source and segmenter, the (shared) analysers, and its sinks."""
+
     def __init__(
         self,
         config: dict[str, Any],
@@ -42,6 +100,9 @@ class Pipeline:
         *,
         sinks: list[str] | None = None,
         source_options: dict[str, Any] | None = None,
+        source: Source | None = None,
+        analysers: Analysers | None = None,
+        extra_sinks: list[Sink] = (),
         stderr=None,
     ):
         self.config = config
@@ -58,50 +119,25 @@ class Pipeline:
         self._reported: set[str] = set()
         self._lock = threading.Lock()
 
-        self.source = self._build("source", extra=source_options or {})
+        self.source = source or build_stage(config, self.registry, "source", source_options)
         self.stream = getattr(self.source, "name", "stream")
-        self.segmenter = self._build("segmenter")
-        self.transcriber = self._build("transcriber")
-        # text emotion reads the transcript: no transcriber, no text analysis
-        self.text = self._build("text") if self.transcriber is not None else None
-        self.audio = self._build("audio")
-        self.fuser = self._build("fusion")
+        self.segmenter = build_stage(config, self.registry, "segmenter")
+        self.analysers = analysers or Analysers.build(config, self.registry)
+        self.transcriber = self.analysers.transcriber
+        self.text = self.analysers.text
+        self.audio = self.analysers.audio
+        self.fuser = self.analysers.fuser
+        specs = sinks if sinks is not None else config.get("sinks", ["console"])
         self.sinks = [
-            SinkRunner(
-                spec,
-                self.registry,
-                config.get("sink", {}).get(spec.partition(":")[0], {}),
-                self._sink_error,
-            )
-            for spec in (sinks if sinks is not None else config.get("sinks", ["console"]))
-        ]
+            SinkRunner.from_spec(spec, self.registry, config.get("sink", {}), self._sink_error)
+            for spec in specs
+        ] + [SinkRunner(sink, type(sink).__name__, self._sink_error) for sink in extra_sinks]
         self._frames: queue.Queue = queue.Queue(maxsize=opts.get("frame_queue", 4000))
         self._utterances: queue.Queue = queue.Queue(maxsize=opts.get("utterance_queue", 32))
         self._partials: queue.Queue = queue.Queue(maxsize=opts.get("partial_queue", 2))
         self._audio_pool = ThreadPoolExecutor(1, thread_name_prefix="voice")
         self._fatal: BaseException | None = None
         self._stopping = threading.Event()
-
-    # -- building ---------------------------------------------------------
-    def _build(self, stage: str, extra: dict[str, Any] | None = None) -> Any:
-        name, enabled, options = stage_options(self.config, stage)
-        if not enabled:
-            return None
-        entry = self.registry.get(stage, name)
-        options.update(extra or {})
-        started = time.perf_counter()
-        try:
-            built = call_factory(entry.factory, options, f"[{stage}] {name!r}")
-        except StreamemoError:
-            raise
-        except Exception as exc:  # a plugin's own bug: name the plugin, not a traceback
-            raise StreamemoError(
-                f"[{stage}] {name!r} from {entry.plugin} failed to start: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
-        if stage not in ("source", "segmenter"):
-            log.info("loaded %s %r in %.1f s", stage, name, time.perf_counter() - started)
-        return built
 
     # -- running ----------------------------------------------------------
     def run(self) -> dict[str, int]:

@@ -11,6 +11,7 @@ from typing import Any
 from streamemo.config import call_factory
 from streamemo.events import Event
 from streamemo.plugins import Registry
+from streamemo.stages import Sink
 
 _STOP = object()
 
@@ -24,25 +25,35 @@ def parse_sink_spec(spec: str) -> tuple[str, str | None]:
 class SinkRunner:
     def __init__(
         self,
+        sink: Sink,
         spec: str,
-        registry: Registry,
-        options: dict[str, Any],
         on_error: Callable[[str, str], None],
         maxsize: int = 1000,
     ):
-        name, target = parse_sink_spec(spec)
-        entry = registry.get("sink", name)
-        options = dict(options)
-        if target is not None:
-            options["target"] = target
         self.spec = spec
-        self.sink = call_factory(entry.factory, options, f"sink {name!r}")
-        self.event_types = getattr(self.sink, "event_types", None)
+        self.sink = sink
+        self.event_types = getattr(sink, "event_types", None)
         self.dropped = 0
         self.failed = 0
         self._on_error = on_error
         self._queue: queue.Queue = queue.Queue(maxsize=maxsize)
-        self._thread = threading.Thread(target=self._run, name=f"sink-{name}", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"sink-{spec}", daemon=True)
+
+    @classmethod
+    def from_spec(
+        cls,
+        spec: str,
+        registry: Registry,
+        options: dict[str, dict[str, Any]],
+        on_error: Callable[[str, str], None],
+    ) -> SinkRunner:
+        """``jsonl:out.jsonl``: the ``jsonl`` sink with its ``[sink.jsonl]`` options."""
+        name, target = parse_sink_spec(spec)
+        entry = registry.get("sink", name)
+        kwargs = dict(options.get(name, {}))
+        if target is not None:
+            kwargs["target"] = target
+        return cls(call_factory(entry.factory, kwargs, f"sink {name!r}"), spec, on_error)
 
     def start(self) -> None:
         self._thread.start()
