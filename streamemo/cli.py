@@ -28,7 +28,16 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="analyse an audio file (or the microphone) and emit events")
     run.add_argument("--config", metavar="FILE", help="a TOML config, e.g. configs/offline-en.toml")
-    run.add_argument("--input", metavar="FILE", help="audio file: WAV, FLAC, OGG or MP3, any rate")
+    run.add_argument(
+        "--input",
+        metavar="FILE",
+        help="audio file: WAV, FLAC, OGG or MP3, any rate (default: the microphone)",
+    )
+    run.add_argument(
+        "--device",
+        metavar="NAME|INDEX",
+        help="microphone to capture (see `streamemo devices`; default: the system's)",
+    )
     run.add_argument(
         "--realtime", action="store_true", help="pace a file at real speed, like a microphone"
     )
@@ -48,6 +57,24 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("plugins", help="list loaded plugins, their hooks and the stages they register")
+    sub.add_parser("devices", help="list the audio capture devices (* marks the default)")
+
+    serve = sub.add_parser(
+        "serve", help="take audio over websockets (/audio), send events (/events), show a dashboard"
+    )
+    serve.add_argument(
+        "--config", metavar="FILE", help="a TOML config, e.g. configs/offline-en.toml"
+    )
+    serve.add_argument(
+        "-o",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key, e.g. -o audio.model=DIR (repeatable)",
+    )
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 8765; 0: any free one)")
     return parser
 
 
@@ -67,6 +94,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         pm = get_plugin_manager(args.plugins_dir)
         if args.command == "plugins":
             return _list_plugins(pm)
+        if args.command == "devices":
+            return _list_devices()
+        if args.command == "serve":
+            from streamemo.serve import serve_command
+
+            return serve_command(args, pm)
         return _run(args, pm)
     except StreamemoError as exc:
         print(f"streamemo: error: {exc}", file=sys.stderr)
@@ -83,6 +116,10 @@ def _run(args: argparse.Namespace, pm) -> int:
         if config["source"].get("name") != "file":
             config["source"] = {"name": "file"}
         source_options = {"input": args.input, **({"realtime": True} if args.realtime else {})}
+    elif config["source"].get("name") == "file":
+        config["source"] = {"name": "mic", **({"device": args.device} if args.device else {})}
+    elif args.device:
+        source_options = {"device": args.device}
     pipeline = Pipeline(config, pm, sinks=args.sink, source_options=source_options)
 
     def interrupt(signum, frame):  # first Ctrl-C: finish what was heard; second: leave now
@@ -100,6 +137,24 @@ def _run(args: argparse.Namespace, pm) -> int:
     except Exception as exc:
         print(f"streamemo: error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _list_devices() -> int:
+    from streamemo.portaudio import input_devices
+
+    devices = input_devices()
+    if not devices:
+        print("no capture devices found (is PulseAudio/PipeWire running? is a microphone in?)")
+        return 1
+    width = max(len(d["name"]) for d in devices)
+    print(f"  {'index':>5}  {'name':<{width}}  {'channels':>8}  default rate")
+    for d in devices:
+        mark = "*" if d["default"] else " "
+        print(
+            f"{mark} {d['index']:>5}  {d['name']:<{width}}  {d['max_input_channels']:>8}  "
+            f"{d['default_samplerate']:.0f} Hz"
+        )
     return 0
 
 

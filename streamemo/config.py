@@ -22,7 +22,7 @@ STAGES = ("source", "segmenter", "transcriber", "text", "audio", "fusion")
 # Without --config: the seed's setup, the same as configs/default.toml (a test keeps
 # the two equal). A config file is merged over this, key by key.
 DEFAULTS: dict[str, Any] = {
-    "source": {"name": "file"},
+    "source": {"name": "mic"},
     "segmenter": {
         "name": "webrtcvad",
         "aggressiveness": 2,
@@ -53,6 +53,7 @@ DEFAULTS: dict[str, Any] = {
     "sinks": ["console"],
     "sink": {},  # per-sink options: [sink.console], [sink.jsonl], ...
     "pipeline": {},  # queue sizes: frame_queue, utterance_queue, partial_queue
+    "serve": {},  # streamemo serve: host, port, token, max_streams, ... (streamemo.serve)
 }
 
 

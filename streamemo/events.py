@@ -95,10 +95,22 @@ class StatusEvent:
     state: str  # "started", "listening", "speaking", "error", "stopped", ...
     message: str | None = None
     counters: dict[str, int] = field(default_factory=dict)
+    stream_start: float | None = None  # Unix time of stream second 0, for live input
     type: Literal["status"] = "status"
 
 
-Event = UtteranceEvent | PartialEvent | StatusEvent
+@dataclass(slots=True)
+class LevelEvent:
+    """Input level and speaking state, ten times a second, for live views (live input only)."""
+
+    stream: str
+    time: float  # seconds of audio from the stream start
+    level_db: float  # RMS in dB full scale
+    speaking: bool
+    type: Literal["level"] = "level"
+
+
+Event = UtteranceEvent | PartialEvent | StatusEvent | LevelEvent
 
 _KEY_ORDER = ("type", "stream", "id", "start", "end")
 
@@ -108,7 +120,7 @@ def event_to_dict(event: Event) -> dict[str, Any]:
     raw = asdict(event)
     out = {k: raw.pop(k) for k in _KEY_ORDER if k in raw}
     out.update(raw)
-    for key in ("start", "end", "latency_ms"):
+    for key in ("start", "end", "time", "level_db", "latency_ms"):
         if isinstance(out.get(key), float):
             out[key] = round(out[key], _TIME_DIGITS)
     if "timing" in out:
@@ -134,6 +146,8 @@ def event_from_dict(data: dict[str, Any]) -> Event:
     kind = data.pop("type")
     if kind == "status":
         return StatusEvent(**data)
+    if kind == "level":
+        return LevelEvent(**data)
     if data.get("audio_emotion") is not None:
         data["audio_emotion"] = AudioEmotion(**data["audio_emotion"])
     if kind == "partial":

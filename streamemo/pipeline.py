@@ -18,11 +18,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pluggy
 
 from streamemo.config import call_factory, stage_options
 from streamemo.errors import StreamemoError
-from streamemo.events import Event, PartialEvent, StatusEvent, UtteranceEvent
+from streamemo.events import Event, LevelEvent, PartialEvent, StatusEvent, UtteranceEvent
 from streamemo.plugins import Registry
 from streamemo.sinks import SinkRunner
 from streamemo.stages import (
@@ -30,6 +31,7 @@ from streamemo.stages import (
     AudioAnalyser,
     Block,
     Fuser,
+    Notice,
     Partial,
     Sink,
     Source,
@@ -40,6 +42,7 @@ from streamemo.stages import (
 
 log = logging.getLogger("streamemo")
 _END = object()
+LEVEL_INTERVAL_S = 0.1  # live views redraw their level meter ten times a second
 
 
 def _ms(since: float) -> float:
@@ -137,7 +140,6 @@ class Pipeline:
         self._partials: queue.Queue = queue.Queue(maxsize=opts.get("partial_queue", 2))
         self._audio_pool = ThreadPoolExecutor(1, thread_name_prefix="voice")
         self._fatal: BaseException | None = None
-        self._stopping = threading.Event()
 
     # -- running ----------------------------------------------------------
     def run(self) -> dict[str, int]:
@@ -180,7 +182,6 @@ class Pipeline:
 
     def stop(self) -> None:
         """Stop capturing; what was captured is still segmented, analysed and emitted."""
-        self._stopping.set()
         self.source.stop()
 
     def source_counters(self) -> dict[str, int]:
@@ -211,17 +212,47 @@ class Pipeline:
 
     def _read_source(self) -> None:
         try:
-            for block in self.source.blocks():
-                self._frames.put(block)  # blocks when full: a file waits, a mic counts overflows
+            for item in self.source.blocks():
+                if isinstance(item, Notice):
+                    self.emit(
+                        StatusEvent(
+                            self.stream,
+                            item.state,
+                            item.message,
+                            self.source_counters(),
+                            item.stream_start,
+                        )
+                    )
+                else:  # blocks when full: a file waits, a microphone counts its overflows
+                    self._frames.put(item)
         finally:
             self._frames.put(_END)
 
     def _segment(self) -> None:
+        live = getattr(self.source, "live", False)
+        level_every = int(SAMPLE_RATE * LEVEL_INTERVAL_S)
+        heard, energy, samples = 0, 0.0, 0
         try:
             while (block := self._frames.get()) is not _END:
                 assert isinstance(block, Block)
                 for item in self.segmenter.feed(block):
                     self._route(item)
+                if not live:
+                    continue
+                energy += float(np.square(block.samples, dtype=np.float64).sum())
+                samples += len(block.samples)
+                if samples >= level_every:
+                    heard += samples
+                    rms = np.sqrt(energy / samples) / 32768.0
+                    self.emit(
+                        LevelEvent(
+                            self.stream,
+                            heard / SAMPLE_RATE,
+                            float(20 * np.log10(max(rms, 1e-5))),
+                            bool(getattr(self.segmenter, "speaking", False)),
+                        )
+                    )
+                    energy, samples = 0.0, 0
             for item in self.segmenter.flush():
                 self._route(item)
         finally:

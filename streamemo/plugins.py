@@ -21,6 +21,7 @@ from streamemo.errors import StreamemoError
 
 DEFAULT_PLUGINS = (
     "streamemo.default_plugins.file_source",
+    "streamemo.default_plugins.mic_source",
     "streamemo.default_plugins.vad_segmenter",
     "streamemo.default_plugins.whisper_transcriber",
     "streamemo.default_plugins.transformers_text",

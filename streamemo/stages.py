@@ -27,6 +27,15 @@ class Block:
 
 
 @dataclass(slots=True)
+class Notice:
+    """Something a source wants the user to see; it becomes a ``status`` event."""
+
+    state: str  # "listening", "overflow", "device-lost", ...
+    message: str | None = None
+    stream_start: float | None = None  # Unix time of stream second 0 (live sources)
+
+
+@dataclass(slots=True)
 class Utterance:
     """One stretch of speech, on the stream's audio clock."""
 
@@ -59,7 +68,7 @@ class Transcript:
 class Source(Protocol):
     name: str  # the stream name used in events
 
-    def blocks(self) -> Iterator[Block]: ...
+    def blocks(self) -> Iterator[Block | Notice]: ...
 
     def stop(self) -> None: ...
 

@@ -48,13 +48,13 @@ def test_jsonl_is_flushed_per_event_and_appends(tmp_path):
 def test_console_colours_only_on_a_terminal():
     plain, tty = io.StringIO(), _Terminal()
     ConsoleSink(stream=plain).write(_event())
-    ConsoleSink(stream=tty).write(_event())
+    ConsoleSink(stream=tty, live=False).write(_event())
     assert (
         plain.getvalue() == '[   1.00 →    2.50]  anger 0.70  voice ANGRY 0.70  "Leave me alone."\n'
     )
     assert "\033[31manger 0.70\033[0m" in tty.getvalue()
     never = _Terminal()
-    ConsoleSink(stream=never, color="never").write(_event())
+    ConsoleSink(stream=never, color="never", live=False).write(_event())
     assert "\033[" not in never.getvalue()
 
 

@@ -8,7 +8,7 @@ from typing import TextIO
 
 from streamemo import hookimpl
 from streamemo.errors import ConfigError
-from streamemo.events import Event, PartialEvent, StatusEvent, UtteranceEvent
+from streamemo.events import Event, LevelEvent, PartialEvent, StatusEvent, UtteranceEvent
 
 _COLOURS = {  # ANSI foreground codes for the usual emotion names
     "joy": 32,
@@ -36,21 +36,33 @@ def _top(name: str, scores: dict[str, float]) -> str:
 
 
 class ConsoleSink:
+    """One line per event; on a terminal, a live view (``live = auto``) instead."""
+
     def __init__(
         self,
         target: str | None = None,
         color: str = "auto",
         partials: bool = False,
+        live: str | bool = "auto",
         stream: TextIO | None = None,
     ):
         if color not in ("auto", "always", "never"):
             raise ConfigError(f"sink.console.color must be auto, always or never, not {color!r}")
+        if live not in ("auto", True, False):
+            raise ConfigError(f"sink.console.live must be auto, true or false, not {live!r}")
         self.out = stream or sys.stdout
         is_tty = hasattr(self.out, "isatty") and self.out.isatty()
         self.color = color == "always" or (
             color == "auto" and is_tty and "NO_COLOR" not in os.environ
         )
-        self.event_types = None if partials else frozenset({"utterance", "status"})
+        self.view = None
+        if live is True or (live == "auto" and is_tty):
+            from streamemo.live_view import LiveView
+
+            self.view = LiveView(self.out)
+            self.event_types = None  # the live view shows levels and partials too
+        else:
+            self.event_types = None if partials else frozenset({"utterance", "status"})
 
     def _paint(self, text: str, label: str | None = None, code: int | None = None) -> str:
         code = code if code is not None else _COLOURS.get((label or "").lower())
@@ -85,10 +97,17 @@ class ConsoleSink:
         return self._paint(text, code=31 if event.state == "error" else 2)
 
     def write(self, event: Event) -> None:
+        if self.view is not None:
+            self.view.update(event)
+            return
+        if isinstance(event, LevelEvent):
+            return  # ten a second: for live views, not for a log
         self.out.write(self.format(event) + "\n")
         self.out.flush()
 
     def close(self) -> None:
+        if self.view is not None:
+            self.view.close()
         self.out.flush()
 
 

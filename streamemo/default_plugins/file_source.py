@@ -22,6 +22,7 @@ class FileSource:
             raise InputError(f"input file {input!r} not found: check the --input path")
         self.name = self.path.name
         self.realtime = realtime
+        self.live = realtime  # paced like a microphone: live views get level events
         self.block_samples = SAMPLE_RATE * block_ms // 1000
         self._stop = threading.Event()
 

@@ -82,6 +82,10 @@ class VadSegmenter:
         self._next_partial = 0
         self._next_id = 1
 
+    @property
+    def speaking(self) -> bool:
+        return bool(self._speech)
+
     # -- streaming -------------------------------------------------------
     def feed(self, block: Block) -> Iterator[Utterance | Partial]:
         data = (

@@ -1,0 +1,179 @@
+"""The ``mic`` source: live capture with sounddevice (PortAudio).
+
+The PortAudio callback only copies the block into a bounded queue and counts
+what did not fit; everything else (resampling, VAD, models) runs elsewhere.
+The device is opened at its own default rate and resampled to 16 kHz with
+soxr (HQ): many USB microphones only do 44.1/48 kHz, asking PortAudio/ALSA for
+16 kHz leaves quality to whatever converter the host has, and soxr is the
+resampler librosa uses, so live audio matches what file input gives.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Iterator
+
+import numpy as np
+
+from streamemo import hookimpl
+from streamemo.audio_io import to_int16
+from streamemo.errors import ConfigError
+from streamemo.portaudio import input_device, rescan, sounddevice
+from streamemo.stages import SAMPLE_RATE, Block, Notice
+
+_FLAG_EVERY_S = 1.0  # report overflows at most once a second
+
+
+class MicSource:
+    live = True
+
+    def __init__(
+        self,
+        device: str | int | None = None,
+        samplerate: int | str = "auto",
+        block_ms: int = 30,
+        buffer_s: float = 30.0,
+        stall_s: float = 1.5,
+        retry_max_s: float = 5.0,
+    ):
+        self.device = device if device not in ("", "default") else None
+        info = input_device(self.device)  # fails now, with one line, if there is none
+        if samplerate == "auto":
+            samplerate = int(info["default_samplerate"])
+        if not isinstance(samplerate, int) or samplerate < 8000:
+            raise ConfigError(f"source.samplerate must be auto or a rate in Hz, not {samplerate!r}")
+        self.rate = samplerate
+        self.name = f"mic:{info['name']}"
+        self.block_frames = max(1, self.rate * block_ms // 1000)
+        self.stall_s = stall_s
+        self.retry_max_s = retry_max_s
+        # bounded: what is accepted is kept; a full buffer rejects and counts, never blocks
+        self._buffer: queue.Queue[tuple[np.ndarray, float]] = queue.Queue(
+            maxsize=max(1, int(buffer_s * 1000 / block_ms))
+        )
+        self.counters = {"overflows": 0, "input_overflows": 0, "reconnects": 0}
+        self._last_callback = 0.0
+        self._stop = threading.Event()
+        self._stream = None
+
+    # -- capture thread (PortAudio) ------------------------------------------
+    def _callback(self, indata, frames, time_info, status) -> None:
+        self._last_callback = time.monotonic()
+        if status.input_overflow:
+            self.counters["input_overflows"] += 1
+        try:
+            self._buffer.put_nowait((indata[:, 0].copy(), self._last_callback))
+        except queue.Full:
+            self.counters["overflows"] += 1
+
+    def _open(self) -> None:
+        sd = sounddevice()
+        self._stream = sd.InputStream(
+            device=self.device,
+            samplerate=self.rate,
+            channels=1,
+            dtype="float32",
+            blocksize=self.block_frames,
+            callback=self._callback,
+        )
+        self._stream.start()
+        self._last_callback = time.monotonic()
+
+    def _close(self) -> None:
+        if self._stream is not None:
+            try:
+                self._stream.abort()
+                self._stream.close()
+            except Exception:
+                pass  # a device that vanished may fail to close; it is gone either way
+            self._stream = None
+
+    # -- the pipeline's side ---------------------------------------------------
+    def blocks(self) -> Iterator[Block | Notice]:
+        import soxr
+
+        resampler = soxr.ResampleStream(self.rate, SAMPLE_RATE, 1, "float32", "HQ")
+        reported = self._overflows()  # before the first yield: the caller may be slow to resume
+        next_report = 0.0
+        self._open()
+        yield Notice(
+            "listening",
+            f"{self.name} at {self.rate} Hz",
+            stream_start=time.time() - self.block_frames / self.rate,
+        )
+        try:
+            while True:
+                try:
+                    samples, arrived = self._buffer.get(timeout=0.1)
+                except queue.Empty:
+                    if self._stop.is_set():  # stopped and drained: flush the filter too
+                        tail = resampler.resample_chunk(np.zeros(0, np.float32), last=True)
+                        if len(tail):
+                            yield Block(to_int16(tail), time.monotonic())
+                        return
+                    if not self._stream_alive():
+                        yield from self._reconnect(resampler)
+                    continue
+                out = resampler.resample_chunk(samples)
+                if len(out):
+                    yield Block(to_int16(out), arrived)
+                now = time.monotonic()
+                if self._overflows() != reported and now >= next_report:
+                    lost = self.counters["overflows"] - reported[0]
+                    reported, next_report = self._overflows(), now + _FLAG_EVERY_S
+                    yield Notice(
+                        "overflow",
+                        f"{lost} blocks not captured: analysis fell behind"
+                        if lost
+                        else "PortAudio reported an input overflow (audio lost before capture)",
+                    )
+        finally:
+            self._close()
+
+    def _overflows(self) -> tuple[int, int]:
+        return self.counters["overflows"], self.counters["input_overflows"]
+
+    def _stream_alive(self) -> bool:
+        stalled = time.monotonic() - self._last_callback > self.stall_s
+        return self._stream is not None and self._stream.active and not stalled
+
+    def _reconnect(self, resampler) -> Iterator[Block | Notice]:
+        """The device stopped delivering: say so, retry with back-off, fill the gap with
+        silence so that stream time keeps matching wall-clock time, and go on."""
+        lost_at = self._last_callback
+        yield Notice("device-lost", f"{self.name} stopped delivering audio; retrying")
+        self._close()
+        delay = 0.25
+        while not self._stop.wait(delay):
+            try:
+                rescan()
+                input_device(self.device)
+                self._open()
+            except Exception as exc:
+                self._close()
+                delay = min(delay * 2, self.retry_max_s)
+                yield Notice(
+                    "device-lost", f"still no {self.name} ({exc}); next try in {delay:.1f} s"
+                )
+                continue
+            self.counters["reconnects"] += 1
+            gap = int((time.monotonic() - lost_at) * SAMPLE_RATE)
+            resampler.clear()  # no half-filtered samples from before the gap
+            yield Block(np.zeros(gap, np.int16), time.monotonic())
+            yield Notice("listening", f"{self.name} is back after {gap / SAMPLE_RATE:.1f} s")
+            return
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._stream is not None:
+            try:
+                self._stream.stop()  # the last blocks still reach the queue
+            except Exception:
+                pass
+
+
+@hookimpl
+def register_sources(register):
+    register("mic", MicSource)

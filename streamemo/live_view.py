@@ -1,0 +1,122 @@
+"""The console's live view on a terminal: state, level meter, the voice right now,
+and the last utterances. Drawn with rich; plain lines are used when piped."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TextIO
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from streamemo.events import (
+    AudioEmotion,
+    Event,
+    LevelEvent,
+    PartialEvent,
+    StatusEvent,
+    UtteranceEvent,
+)
+
+STYLES = {  # the usual emotion names, in the colours the plain console uses
+    "joy": "green", "happy": "green", "기쁨": "green",
+    "sadness": "blue", "sad": "blue", "슬픔": "blue", "상처": "blue",
+    "anger": "red", "angry": "red", "분노": "red",
+    "fear": "magenta", "anxious": "magenta", "불안": "magenta",
+    "surprise": "yellow", "당황": "yellow",
+    "disgust": "cyan",
+}  # fmt: skip
+METER_WIDTH = 30
+FLOOR_DB = -60.0
+
+
+def _style(label: str) -> str:
+    return STYLES.get(label.lower(), "white")
+
+
+def _top(scores: dict[str, float]) -> Text:
+    label = max(scores, key=scores.__getitem__)
+    return Text(f"{label} {scores[label]:.2f}", style=_style(label))
+
+
+class LiveView:
+    def __init__(self, out: TextIO, rows: int = 8):
+        self.console = Console(file=out, force_terminal=True)
+        self.stream = ""
+        self.state = "starting"
+        self.speaking = False
+        self.level_db = FLOOR_DB
+        self.partial: AudioEmotion | None = None
+        self.utterances: deque[UtteranceEvent] = deque(maxlen=rows)
+        self.counters: dict[str, int] = {}
+        self.message = ""
+        self._live = Live(self.render(), console=self.console, refresh_per_second=10)
+        self._live.start()
+
+    def update(self, event: Event) -> None:
+        self.stream = event.stream
+        if isinstance(event, LevelEvent):
+            self.level_db, self.speaking = event.level_db, event.speaking
+            if not self.speaking:
+                self.partial = None
+        elif isinstance(event, PartialEvent):
+            self.partial = event.audio_emotion
+        elif isinstance(event, UtteranceEvent):
+            self.utterances.append(event)
+            self.partial = None
+        elif isinstance(event, StatusEvent):
+            self.state = event.state
+            self.message = event.message or ""
+            self.counters = {**self.counters, **event.counters}
+        self._live.update(self.render())
+
+    def render(self) -> Group:
+        if self.state in ("stopped", "error"):
+            state = Text(f"■ {self.state}", style="bold")
+        elif self.speaking:
+            state = Text("● speaking ", style="bold red")
+        else:
+            state = Text("○ listening", style="bold green")
+        filled = int(METER_WIDTH * (max(self.level_db, FLOOR_DB) - FLOOR_DB) / -FLOOR_DB)
+        meter = Text("level ").append("█" * filled, style="green" if filled < 24 else "yellow")
+        meter.append("·" * (METER_WIDTH - filled), style="dim").append(f" {self.level_db:5.0f} dB")
+        header = Text.assemble(state, "  ", meter, "  ", (self.stream, "dim"))
+        overflow = self.counters.get("overflows", 0)
+        if overflow:
+            header.append(f"  overflows {overflow}", style="bold yellow")
+
+        voice = Text("voice now  ")
+        if self.partial is not None:
+            ranked = sorted(self.partial.scores.items(), key=lambda kv: -kv[1])[:3]
+            for label, score in ranked:
+                voice.append(f"{label} {score:.2f}  ", style=_style(label))
+        else:
+            voice.append("-", style="dim")
+
+        table = Table(expand=True, show_edge=False, pad_edge=False)
+        for column, kwargs in (
+            ("time", {"width": 15}),
+            ("emotion", {"width": 14}),
+            ("text", {"width": 14}),
+            ("voice", {"width": 14}),
+            ("transcript", {"ratio": 1}),
+        ):
+            table.add_column(column, no_wrap=True, overflow="ellipsis", **kwargs)
+        # the view must fit the screen, or the terminal scrolls instead of redrawing
+        room = max(1, self.console.size.height - 7)
+        for u in list(self.utterances)[-room:]:
+            table.add_row(
+                f"{u.start:6.1f}–{u.end:6.1f}s",
+                _top(u.emotion.scores) if u.emotion else Text("-"),
+                _top(u.text_emotion.scores) if u.text_emotion else Text("-"),
+                _top(u.audio_emotion.scores) if u.audio_emotion else Text("-"),
+                u.text or Text("(no words)", style="dim"),
+            )
+        footer = Text(self.message, style="dim") if self.message else Text("")
+        return Group(header, voice, table, footer)
+
+    def close(self) -> None:
+        self._live.update(self.render())
+        self._live.stop()
