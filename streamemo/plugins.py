@@ -30,6 +30,7 @@ DEFAULT_PLUGINS = (
     "streamemo.default_plugins.fusion",
     "streamemo.default_plugins.console_sink",
     "streamemo.default_plugins.jsonl_sink",
+    "streamemo.default_plugins.ws_sink",
 )
 
 # stage kind -> the hook that registers it

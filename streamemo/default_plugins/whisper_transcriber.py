@@ -43,6 +43,7 @@ class WhisperTranscriber:
         language: str | None = None,
         beam_size: int = 5,
         cpu_threads: int = 0,
+        num_workers: int = 1,
         initial_prompt: str | None = None,
         without_timestamps: bool = True,
         temperature: float | list[float] = 0.0,
@@ -62,11 +63,14 @@ class WhisperTranscriber:
         if compute_type == "auto":  # the seed's choice: float16 on a GPU, int8 on a CPU
             compute_type = "float16" if device == "cuda" else "int8"
         self.device, self.compute_type = device, compute_type
+        self.num_workers = num_workers
         self.model = WhisperModel(
             whisper_model_dir(model),
             device=device,
             compute_type=compute_type,
             cpu_threads=cpu_threads,
+            # transcriptions that may run at once (streamemo serve: several streams)
+            num_workers=num_workers,
         )
 
     def transcribe(self, audio: np.ndarray) -> Transcript:
