@@ -1,0 +1,123 @@
+"""Benchmark probe, loaded with ``streamemo --plugins-dir benchmarks/probe run ...``.
+
+It only observes. Into the JSON-lines file named by $STREAMEMO_BENCH_PROBE it writes:
+- ``startup`` / ``shutdown``: when audio starts to flow (every model is loaded by then) and
+  when the last event has reached every sink;
+- ``stream_zero``: the monotonic time of stream second 0, estimated from the source's blocks
+  as min(arrival - samples so far / 16 kHz) (for a paced file this is when pacing started),
+  and at the end how late blocks arrived against that (p50, p95, max in ms);
+- each ``utterance`` and ``status`` event with the wall and monotonic time it left the pipeline;
+- ``encoder``: how often Whisper's encoder ran and for how long (faster-whisper's
+  ``WhisperModel.encode``, timed in place).
+Without $STREAMEMO_BENCH_PROBE it does nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from typing import Any
+
+import streamemo
+from streamemo.events import event_to_dict
+
+SAMPLE_RATE = 16_000
+_OUT = os.environ.get("STREAMEMO_BENCH_PROBE")
+_lock = threading.Lock()
+_file = None
+_encoder = {"calls": 0, "seconds": 0.0}
+
+
+def _record(kind: str, **fields: Any) -> None:
+    global _file
+    if not _OUT:
+        return
+    line = json.dumps({"kind": kind, "mono": time.monotonic(), "unix": time.time(), **fields})
+    with _lock:
+        if _file is None:
+            _file = open(_OUT, "a", encoding="utf-8")  # closed at shutdown
+        _file.write(line + "\n")
+        _file.flush()
+
+
+def _watch_blocks(source: Any) -> None:
+    blocks = source.blocks
+    lateness = [0] * 2001  # ms histogram of arrival - (zero + stream time): constant memory
+
+    def timed_blocks():
+        sent, zero = 0, None
+        try:
+            for item in blocks():
+                samples = getattr(item, "samples", None)
+                if samples is not None:
+                    sent += len(samples)
+                    estimate = item.arrived - sent / SAMPLE_RATE
+                    if zero is None or estimate < zero - 0.001:
+                        zero = estimate
+                        _record("stream_zero", value=zero, samples=sent)
+                    lateness[min(2000, round((estimate - zero) * 1000))] += 1
+                yield item
+        finally:
+            _record("source_end", samples=sent, zero=zero, lateness=_percentiles(lateness))
+
+    source.blocks = timed_blocks
+
+
+def _percentiles(histogram: list[int]) -> dict[str, float]:
+    """p50, p95 and max in ms of a 1-ms histogram."""
+    total, seen, out = sum(histogram), 0, {}
+    for ms, count in enumerate(histogram):
+        seen += count
+        for q in (50, 95):
+            if f"p{q}" not in out and total and seen >= total * q / 100:
+                out[f"p{q}"] = float(ms)
+        if count:
+            out["max"] = float(ms)
+    return out
+
+
+def _time_encoder(transcriber: Any) -> None:
+    model = getattr(transcriber, "model", None)
+    encode = getattr(model, "encode", None)
+    if encode is None:
+        return
+
+    def timed_encode(*args: Any, **kwargs: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return encode(*args, **kwargs)
+        finally:
+            _encoder["calls"] += 1
+            _encoder["seconds"] += time.perf_counter() - t0
+
+    model.encode = timed_encode
+
+
+@streamemo.hookimpl
+def streamemo_startup(pipeline):
+    if not _OUT:
+        return
+    _record("startup", pid=os.getpid())
+    _watch_blocks(pipeline.source)
+    _time_encoder(pipeline.transcriber)
+
+
+@streamemo.hookimpl
+def streamemo_event(event):
+    if _OUT and event.type in ("utterance", "status"):
+        _record("event", event=event_to_dict(event))
+
+
+@streamemo.hookimpl
+def streamemo_shutdown(pipeline):
+    global _file
+    if not _OUT:
+        return
+    _record("encoder", **_encoder)
+    _record("shutdown")
+    with _lock:
+        if _file is not None:
+            _file.close()
+            _file = None
