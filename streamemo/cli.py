@@ -15,6 +15,17 @@ from streamemo.errors import StreamemoError
 EXIT_USAGE = 2
 
 
+def _override_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-o",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key, e.g. -o audio.model=DIR (repeatable)",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="streamemo", description="Real-time emotion analysis of speech."
@@ -47,14 +58,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SPEC",
         help="where events go: console, jsonl:PATH, ... (repeatable; default from config)",
     )
-    run.add_argument(
-        "-o",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config key, e.g. -o audio.model=DIR (repeatable)",
-    )
+    _override_option(run)
 
     sub.add_parser("plugins", help="list loaded plugins, their hooks and the stages they register")
     sub.add_parser("devices", help="list the audio capture devices (* marks the default)")
@@ -65,14 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--config", metavar="FILE", help="a TOML config, e.g. configs/offline-en.toml"
     )
-    serve.add_argument(
-        "-o",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config key, e.g. -o audio.model=DIR (repeatable)",
-    )
+    _override_option(serve)
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8765; 0: any free one)")
     return parser
