@@ -20,6 +20,7 @@ reported: the difference is the audio stack's delay (paplay, PulseAudio, PortAud
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -196,6 +197,7 @@ class VirtualMic:
 
     def stop(self) -> None:
         self._run("stop")
+        shutil.rmtree(self.env["VMIC_DIR"], ignore_errors=True)  # the venv is kept apart
 
 
 def file_segments(clip: Clip, settings: Settings) -> list[tuple[float, float]]:
