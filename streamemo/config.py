@@ -52,7 +52,7 @@ DEFAULTS: dict[str, Any] = {
     "fusion": {"name": "todai"},
     "sinks": ["console"],
     "sink": {},  # per-sink options: [sink.console], [sink.jsonl], ...
-    "pipeline": {},  # queue sizes: frame_queue, utterance_queue, partial_queue
+    "pipeline": {},  # frame_queue, utterance_queue, partial_queue; batch_max (16)
     "serve": {},  # streamemo serve: host, port, token, max_streams, ... (streamemo.serve)
 }
 

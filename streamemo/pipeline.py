@@ -72,6 +72,19 @@ def build_stage(
     return built
 
 
+def single_threaded_blas() -> None:
+    """numpy's OpenBLAS on one thread, for the whole process.
+
+    Its idle workers spin after every call and take the cores from torch's and
+    CTranslate2's threads: the voice model's forward pass went from 0.6 to
+    2.3 ms and Whisper's encoder 20 % slower (benchmarks/README.md). numpy's
+    share of the work is small enough for one thread.
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, user_api="blas")
+
+
 @dataclass
 class Analysers:
     """The heavy models: loaded once, shared by every stream of a process."""
@@ -83,6 +96,7 @@ class Analysers:
 
     @classmethod
     def build(cls, config: dict[str, Any], registry: Registry) -> Analysers:
+        single_threaded_blas()
         transcriber = build_stage(config, registry, "transcriber")
         return cls(
             transcriber=transcriber,
@@ -138,6 +152,8 @@ class Pipeline:
         self._frames: queue.Queue = queue.Queue(maxsize=opts.get("frame_queue", 4000))
         self._utterances: queue.Queue = queue.Queue(maxsize=opts.get("utterance_queue", 32))
         self._partials: queue.Queue = queue.Queue(maxsize=opts.get("partial_queue", 2))
+        # utterances analysed together when they are waiting at once (1: never)
+        self.batch_max = max(1, int(opts.get("batch_max", 16)))
         self._audio_pool = ThreadPoolExecutor(1, thread_name_prefix="voice")
         self._fatal: BaseException | None = None
 
@@ -290,57 +306,115 @@ class Pipeline:
             )
 
     def _analyse(self) -> None:
-        while (utt := self._utterances.get()) is not _END:
-            self.emit(self.analyse(utt), ended_at=utt.ended_at)
+        ended = False
+        while not ended and (utt := self._utterances.get()) is not _END:
+            batch = [utt]
+            # whatever else is already waiting goes along: the models share the work
+            while len(batch) < self.batch_max:
+                try:
+                    more = self._utterances.get_nowait()
+                except queue.Empty:
+                    break
+                if more is _END:
+                    ended = True
+                    break
+                batch.append(more)
+            for item, event in zip(batch, self.analyse_many(batch), strict=True):
+                self.emit(event, ended_at=item.ended_at)
 
     def analyse(self, utt: Utterance) -> UtteranceEvent:
         """Transcribe and read the text while the voice model runs beside it, then fuse."""
-        timing: dict[str, float] = {}
+        return self.analyse_many([utt])[0]
+
+    def analyse_many(self, batch: list[Utterance]) -> list[UtteranceEvent]:
+        """The same for utterances waiting together, through the stages' ``*_many`` methods."""
+        n = len(batch)
+        ids = [utt.id for utt in batch]
+        audios = [utt.audio for utt in batch]
+        timing: dict[str, float] = {"batch": n} if n > 1 else {}
         voice = (
-            self._audio_pool.submit(self._timed, self.audio.analyse, utt.audio)
+            self._audio_pool.submit(
+                self._timed, self._each, self.audio, "analyse", audios, ids, "voice analyser"
+            )
             if self.audio
             else None
         )
-        text = language = text_emotion = audio_emotion = emotion = None
+        texts: list[str | None] = [None] * n
+        languages: list[str | None] = [None] * n
+        text_emotions: list[Any] = [None] * n
+        audio_emotions: list[Any] = [None] * n
         if self.transcriber is not None:
             t0 = time.perf_counter()
-            try:
-                transcript = self.transcriber.transcribe(utt.audio)
-                text, language = transcript.text, transcript.language
-            except Exception as exc:
-                self.report_error(f"transcriber (utterance {utt.id})", exc)
-            timing["transcribe_ms"] = _ms(t0)
-        if self.text is not None and text:
+            transcripts = self._each(self.transcriber, "transcribe", audios, ids, "transcriber")
+            timing["transcribe_ms"] = _ms(t0) / n
+            for i, transcript in enumerate(transcripts):
+                if transcript is not None:
+                    texts[i], languages[i] = transcript.text, transcript.language
+        spoken = [i for i, text in enumerate(texts) if text]
+        if self.text is not None and spoken:
             t0 = time.perf_counter()
-            try:
-                text_emotion = self.text.analyse(text)
-            except Exception as exc:
-                self.report_error(f"text analyser (utterance {utt.id})", exc)
-            timing["text_ms"] = _ms(t0)
+            read = self._each(
+                self.text,
+                "analyse",
+                [texts[i] for i in spoken],
+                [ids[i] for i in spoken],
+                "text analyser",
+            )
+            timing["text_ms"] = _ms(t0) / len(spoken)
+            for i, emotion in zip(spoken, read, strict=True):
+                text_emotions[i] = emotion
         if voice is not None:
+            audio_emotions, audio_ms = voice.result()
+            timing["audio_ms"] = audio_ms / n
+        events = []
+        for i, utt in enumerate(batch):
+            emotion = None
+            if self.fuser is not None:
+                try:
+                    emotion = self.fuser.fuse(text_emotions[i], audio_emotions[i])
+                except Exception as exc:
+                    self.report_error(f"fusion (utterance {utt.id})", exc)
+            self._count("utterances")
+            events.append(
+                UtteranceEvent(
+                    stream=self.stream,
+                    id=utt.id,
+                    start=utt.start / SAMPLE_RATE,
+                    end=utt.end / SAMPLE_RATE,
+                    text=texts[i],
+                    language=languages[i],
+                    text_emotion=text_emotions[i],
+                    audio_emotion=audio_emotions[i],
+                    emotion=emotion,
+                    latency_ms=0.0,  # stamped in emit(), the moment it leaves
+                    timing=dict(timing),
+                )
+            )
+        return events
+
+    def _each(self, stage: Any, method: str, items: list, ids: list[int], what: str) -> list:
+        """``stage.<method>`` over items, or ``<method>_many`` at once when it has one.
+
+        One result per item, None where the stage failed on that item: a failed
+        batch is retried item by item, so an error names its own utterance.
+        """
+        many = getattr(stage, f"{method}_many", None) if len(items) > 1 else None
+        if many is not None:
             try:
-                audio_emotion, timing["audio_ms"] = voice.result()
+                results = list(many(items))
+                if len(results) == len(items):
+                    return results
+                raise ValueError(f"returned {len(results)} results for {len(items)} inputs")
             except Exception as exc:
-                self.report_error(f"voice analyser (utterance {utt.id})", exc)
-        if self.fuser is not None:
+                log.warning("%s: %s_many failed (%s); one by one instead", what, method, exc)
+        results = []
+        for item, uid in zip(items, ids, strict=True):
             try:
-                emotion = self.fuser.fuse(text_emotion, audio_emotion)
+                results.append(getattr(stage, method)(item))
             except Exception as exc:
-                self.report_error(f"fusion (utterance {utt.id})", exc)
-        self._count("utterances")
-        return UtteranceEvent(
-            stream=self.stream,
-            id=utt.id,
-            start=utt.start / SAMPLE_RATE,
-            end=utt.end / SAMPLE_RATE,
-            text=text,
-            language=language,
-            text_emotion=text_emotion,
-            audio_emotion=audio_emotion,
-            emotion=emotion,
-            latency_ms=0.0,  # stamped in emit(), the moment it leaves
-            timing=timing,
-        )
+                self.report_error(f"{what} (utterance {uid})", exc)
+                results.append(None)
+        return results
 
     @staticmethod
     def _timed(fn, *args):

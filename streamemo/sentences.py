@@ -35,10 +35,34 @@ def sentence_emotion(
     model: str,
 ) -> TextEmotion | None:
     """``share``: the fraction of sentences per label (the seed); ``mean``: mean probabilities."""
-    sentences = split_sentences(text)
+    return sentence_emotions([text], predict, labels, aggregate, model)[0]
+
+
+def sentence_emotions(
+    texts: Sequence[str],
+    predict: Callable[[list[str]], np.ndarray],
+    labels: Sequence[str],
+    aggregate: str,
+    model: str,
+) -> list[TextEmotion | None]:
+    """The same for several texts, with every sentence of all of them in one ``predict`` call."""
+    split = [split_sentences(text) for text in texts]
+    flat = [sentence for sentences in split for sentence in sentences]
+    probs = np.asarray(predict(flat), dtype=np.float64) if flat else np.zeros((0, len(labels)))
+    results: list[TextEmotion | None] = []
+    offset = 0
+    for sentences in split:
+        mine = probs[offset : offset + len(sentences)]
+        offset += len(sentences)
+        results.append(_aggregate(sentences, mine, labels, aggregate, model))
+    return results
+
+
+def _aggregate(
+    sentences: list[str], probs: np.ndarray, labels: Sequence[str], aggregate: str, model: str
+) -> TextEmotion | None:
     if not sentences:
         return None  # nothing was said: no text emotion, not an invented one
-    probs = np.asarray(predict(sentences), dtype=np.float64)
     best = probs.argmax(axis=1)
     if aggregate == "share":
         scores = np.bincount(best, minlength=len(labels)) / len(sentences)

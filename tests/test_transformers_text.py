@@ -164,6 +164,22 @@ def test_mean_averages_probabilities(model_dir: Path) -> None:
     assert [s.label for s in result.sentences] == ["joy", "anger"]
 
 
+def test_many_texts_at_once_equal_one_by_one(model_dir: Path) -> None:
+    mean = TransformersTextEmotion(model=str(model_dir), aggregate="mean", batch_size=4)
+    texts = ["I am happy. I am angry!", "", "So sad today.", "Great! Awful. Fine? Yes."]
+    together = mean.analyse_many(texts)
+    assert len(together) == len(texts) and together[1] is None
+    for text, got in zip(texts, together, strict=True):
+        want = mean.analyse(text)
+        if want is None:
+            continue
+        assert got is not None
+        assert [s.text for s in got.sentences] == [s.text for s in want.sentences]
+        for label, score in want.scores.items():
+            assert got.scores[label] == pytest.approx(score, abs=1e-5)
+    assert mean.analyse_many([]) == []
+
+
 @pytest.mark.parametrize("text", ["", "   ", "\n\t\n", "...!?", " . ! "])
 def test_no_sentences_give_none(analyser: TransformersTextEmotion, text: str) -> None:
     assert analyser.analyse(text) is None

@@ -10,7 +10,7 @@ from streamemo import hookimpl
 from streamemo.errors import ModelNotFoundError
 from streamemo.events import TextEmotion
 from streamemo.models import resolve_model_dir
-from streamemo.sentences import check_aggregate, sentence_emotion
+from streamemo.sentences import check_aggregate, sentence_emotion, sentence_emotions
 
 
 class TransformersTextEmotion:
@@ -66,6 +66,10 @@ class TransformersTextEmotion:
 
     def analyse(self, text: str) -> TextEmotion | None:
         return sentence_emotion(text, self.predict, self.labels, self.aggregate, self.name)
+
+    def analyse_many(self, texts: list[str]) -> list[TextEmotion | None]:
+        """Every sentence of every text, in batches of ``batch_size``."""
+        return sentence_emotions(texts, self.predict, self.labels, self.aggregate, self.name)
 
 
 def _labels(id2label: dict, folder) -> list[str]:

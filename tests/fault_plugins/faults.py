@@ -23,17 +23,26 @@ class BrokenSink:
 
 
 class FlakyVoice(VoiceEmotion):
-    """The real voice model, except that it raises on the second utterance."""
+    """The real voice model, except that it fails on the second utterance it is given,
+    alone or in a batch (a batch holding it fails as a whole)."""
 
     def __init__(self, **options):
         super().__init__(**options)
-        self.calls = 0
+        self.order: dict[bytes, int] = {}  # utterance audio -> the order it first came in
+
+    def _check(self, audios):
+        for audio in audios:
+            self.order.setdefault(audio.tobytes(), len(self.order) + 1)
+        if any(self.order[audio.tobytes()] == 2 for audio in audios):
+            raise RuntimeError("simulated model failure")
 
     def analyse(self, audio):
-        self.calls += 1
-        if self.calls == 2:
-            raise RuntimeError("simulated model failure")
+        self._check([audio])
         return super().analyse(audio)
+
+    def analyse_many(self, audios):
+        self._check(audios)
+        return super().analyse_many(audios)
 
 
 class SlowWhisper(WhisperTranscriber):
@@ -42,6 +51,10 @@ class SlowWhisper(WhisperTranscriber):
     def transcribe(self, audio):
         time.sleep(1.0)
         return super().transcribe(audio)
+
+    def transcribe_many(self, audios):
+        time.sleep(1.0 * len(audios))
+        return super().transcribe_many(audios)
 
 
 @streamemo.hookimpl
