@@ -78,9 +78,44 @@ def test_speech_running_to_the_end_of_the_stream_is_flushed(diary):
     assert len(utterances) == 1 and utterances[0].end <= cut
 
 
+def end_delays_ms(audio: np.ndarray, truth: list[dict], **options) -> np.ndarray:
+    utterances = [u for u in segment(audio, **options) if isinstance(u, Utterance)]
+    assert len(utterances) == len(truth)
+    ends = [u.end / SAMPLE_RATE - t["end"] for u, t in zip(utterances, truth, strict=True)]
+    return np.array(ends) * 1000
+
+
+def test_the_end_is_where_the_voice_stops_not_where_webrtcvad_does(diary):
+    audio, truth = diary
+    # webrtcvad alone goes on calling frames voiced for ~110 ms after the last word
+    # (measured: p50 113 ms on en_long); the level test ends within a frame or so
+    delays = end_delays_ms(audio, truth)
+    assert np.all(np.abs(delays) <= 60), delays
+    # whatever the block size
+    np.testing.assert_array_equal(end_delays_ms(audio, truth, block=1000), delays)
+    # a longer hangover may drop a last blip (up to end_ratio of its frames), never add
+    late = end_delays_ms(audio, truth, hangover_ms=600)
+    assert np.all((late >= -100) & (late <= 60)), late
+
+
+@pytest.mark.parametrize("rms", [300, 1000])
+def test_background_noise_neither_ends_early_nor_merges_sentences(diary, rms):
+    audio, truth = diary
+    noise = np.random.default_rng(0).normal(0, rms, len(audio))  # -40 and -30 dBFS hiss
+    noisy = np.clip(audio + noise, -32768, 32767).astype(np.int16)
+    # quiet word endings sink into the noise: ends come earlier, never into the next words
+    delays = end_delays_ms(noisy, truth)
+    assert np.all(delays >= -300) and np.all(delays <= 60), delays
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
-    [({"frame_ms": 25}, "10, 20 or 30"), ({"aggressiveness": 5}, "0-3")],
+    [
+        ({"frame_ms": 25}, "10, 20 or 30"),
+        ({"aggressiveness": 5}, "0-3"),
+        ({"end_drop_db": 0}, "end_drop_db must be a number of dB, above 0"),
+        ({"end_snr_db": "6"}, "end_snr_db must be a number of dB, 0 or more"),
+    ],
 )
 def test_bad_options(options, message):
     with pytest.raises(ConfigError, match=message):

@@ -2,12 +2,20 @@
 
 Speech starts when most frames of a short window are voiced (the start is
 the first voiced frame of that window); it ends when the hangover window is
-almost all silence (the end is the last voiced frame). Pre-roll and a short
-tail are added to the audio handed to Whisper, not to the reported times.
+almost all silence (the end is the last frame that still counted as speech).
+Pre-roll and a short tail are added to the audio handed to Whisper, not to the
+reported times.
+
+For the end, a frame counts as speech only if webrtcvad calls it voiced *and*
+it is loud enough: at most ``end_drop_db`` below the loud part of this
+utterance and at least ``end_snr_db`` above the background heard before it.
+webrtcvad keeps calling frames voiced for ~100 ms after speech stops (its own
+smoothing); without the level test the hangover would start counting that late.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +33,21 @@ class _Frame:
     samples: np.ndarray
     voiced: bool
     arrived: float
+    level: float  # dBFS
+    loud: bool = False  # counts as speech for the end decision
+
+
+def _level_db(samples: np.ndarray) -> float:
+    x = samples.astype(np.float32)
+    power = float(np.dot(x, x)) / len(x)
+    return 10 * math.log10(max(power, 1.0) / 32768**2)  # 1 LSB rms (-90 dBFS) at the least
+
+
+def _check_db(option: str, value: object, *, above_zero: bool) -> None:
+    number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not number or not (value > 0 if above_zero else value >= 0):
+        least = "above 0" if above_zero else "0 or more"
+        raise ConfigError(f"segmenter.{option} must be a number of dB, {least}, not {value!r}")
 
 
 class VadSegmenter:
@@ -38,6 +61,8 @@ class VadSegmenter:
         end_ratio: float = 0.1,
         preroll_ms: int = 200,
         tail_ms: int = 300,
+        end_drop_db: float = 35.0,
+        end_snr_db: float = 6.0,
         min_utterance_ms: int = 250,
         max_utterance_s: float = 20.0,
         partial_hop_s: float = 1.0,
@@ -53,6 +78,8 @@ class VadSegmenter:
             raise ConfigError(f"segmenter.aggressiveness must be 0-3, not {aggressiveness}")
         if max_utterance_s * 1000 <= min_utterance_ms:
             raise ConfigError("segmenter.max_utterance_s must be longer than min_utterance_ms")
+        _check_db("end_drop_db", end_drop_db, above_zero=True)
+        _check_db("end_snr_db", end_snr_db, above_zero=False)
         self.vad = webrtcvad.Vad(aggressiveness)
         self.frame = SAMPLE_RATE * frame_ms // 1000
 
@@ -65,6 +92,8 @@ class VadSegmenter:
         self.end_allowed = int(end_ratio * self.hangover_frames)
         self.preroll = SAMPLE_RATE * preroll_ms // 1000
         self.tail = SAMPLE_RATE * tail_ms // 1000
+        self.end_drop_db = float(end_drop_db)
+        self.end_snr_db = float(end_snr_db)
         self.min_samples = SAMPLE_RATE * min_utterance_ms // 1000
         self.max_samples = int(SAMPLE_RATE * max_utterance_s)
         self.partial_hop = int(SAMPLE_RATE * partial_hop_s)
@@ -78,7 +107,12 @@ class VadSegmenter:
         self._recent: deque[bool] = deque(maxlen=self.hangover_frames)
         self._speech_start = 0
         self._audio_start = 0
-        self._last_voiced: _Frame | None = None
+        self._last_loud: _Frame | None = None
+        # levels of the frames outside utterances (start, dBFS): the background
+        self._background: deque[tuple[int, float]] = deque(maxlen=frames(3000))
+        self._floor = -math.inf  # the background level before this utterance
+        self._peak = -math.inf  # the loud part of this utterance
+        self._levels: deque[float] = deque(maxlen=frames(90))
         self._next_partial = 0
         self._next_id = 1
 
@@ -96,33 +130,33 @@ class VadSegmenter:
         for i in range(0, usable, self.frame):
             samples = data[i : i + self.frame]
             voiced = self.vad.is_speech(samples.tobytes(), SAMPLE_RATE)
-            frame = _Frame(self._pos, samples, voiced, block.arrived)
+            frame = _Frame(self._pos, samples, voiced, block.arrived, _level_db(samples))
             self._pos += self.frame
             yield from self._step(frame)
 
     def flush(self) -> Iterator[Utterance]:
         """End of stream: finish the utterance in progress."""
         if self._speech:
-            utterance = self._finish(self._last_voiced.start + self.frame, cut=False)
-            if utterance is not None:
-                yield utterance
+            yield from self._end(self._last_loud)
 
     # -- state machine ----------------------------------------------------
     def _step(self, frame: _Frame) -> Iterator[Utterance | Partial]:
         if not self._speech:
             self._before.append(frame)
+            self._background.append((frame.start, frame.level))
             window = list(self._before)[-self.start_frames :]
             if sum(f.voiced for f in window) >= self.start_needed:
                 self._begin(window)
             return
         self._speech.append(frame)
-        self._recent.append(frame.voiced)
-        if frame.voiced:
-            self._last_voiced = frame
+        self._judge(frame)
+        self._recent.append(frame.loud)
         if len(self._recent) == self.hangover_frames and sum(self._recent) <= self.end_allowed:
-            utterance = self._finish(self._last_voiced.start + self.frame, cut=False)
-            if utterance is not None:
-                yield utterance
+            # speech ended at the window's first quiet frame: a loud blip after it is not speech
+            i = len(self._speech) - self.hangover_frames
+            while i < len(self._speech) and self._speech[i].loud:
+                i += 1
+            yield from self._end(next((f for f in reversed(self._speech[:i]) if f.loud), None))
             return
         if self._pos - self._speech_start >= self.max_samples:
             yield from self._cut()
@@ -140,15 +174,47 @@ class VadSegmenter:
         self._before.clear()
         self._speech_start = first.start
         self._audio_start = self._speech[0].start
-        self._last_voiced = [f for f in window if f.voiced][-1]
+        # the background is what came before the first voiced frame
+        while self._background and self._background[-1][0] >= first.start:
+            self._background.pop()
+        levels = [level for _, level in self._background]
+        self._floor = float(np.median(levels)) if levels else -math.inf
+        self._peak = -math.inf
+        self._levels.clear()
+        self._last_loud = None
         self._recent.clear()
-        self._recent.extend(f.voiced for f in frames if f.start >= first.start)
+        for f in frames:
+            if f.start >= first.start:
+                self._judge(f)
+                self._recent.append(f.loud)
         self._next_partial = self._speech_start + self.partial_hop
 
-    def _finish(self, end: int, *, cut: bool) -> Utterance | None:
+    def _judge(self, frame: _Frame) -> None:
+        """Whether the frame counts as speech for the end decision."""
+        self._levels.append(frame.level)
+        if frame.voiced:  # the level held for ~90 ms: a click does not set it
+            self._peak = max(self._peak, min(self._levels))
+        threshold = max(self._peak - self.end_drop_db, self._floor + self.end_snr_db)
+        frame.loud = frame.voiced and frame.level >= threshold
+        if frame.loud:
+            self._last_loud = frame
+
+    def _end(self, last: _Frame | None) -> Iterator[Utterance]:
+        """Speech is over; its last loud frame was ``last`` (None: nothing was loud)."""
+        end = self._speech_start if last is None else last.start + self.frame
+        utterance = self._finish(end, cut=False, ended_at=last.arrived if last else 0.0)
+        if utterance is not None:
+            yield utterance
+
+    def _finish(self, end: int, *, cut: bool, ended_at: float) -> Utterance | None:
         frames, self._speech = self._speech, []
         self._recent.clear()
-        if end - self._speech_start < self.min_samples:
+        if not cut:
+            after = [f for f in frames if f.start >= end]
+            # that was background; and speech may start again within it
+            self._background.extend((f.start, f.level) for f in after)
+            self._before.extend(after)
+        if end <= self._speech_start or end - self._speech_start < self.min_samples:
             return None  # a click or a cough, not an utterance
         audio = np.concatenate([f.samples for f in frames])
         stop = min(len(audio), end + (0 if cut else self.tail) - self._audio_start)
@@ -157,7 +223,7 @@ class VadSegmenter:
             start=self._speech_start,
             end=end,
             audio=audio[:stop],
-            ended_at=self._last_voiced.arrived,
+            ended_at=ended_at,
             cut=cut,
         )
         self._next_id += 1
@@ -175,15 +241,15 @@ class VadSegmenter:
         rest = self._speech[at:]
         self._speech = self._speech[:at]
         end = self._speech[-1].start + self.frame
-        last_voiced = self._last_voiced
-        utterance = self._finish(end, cut=True)
+        last = self._last_loud or self._speech[-1]
+        utterance = self._finish(end, cut=True, ended_at=last.arrived)
         if utterance is not None:
             yield utterance
         # speech goes on: the next utterance starts exactly where this one stopped
         self._speech = rest
         self._speech_start = self._audio_start = end
-        self._last_voiced = next((f for f in reversed(rest) if f.voiced), last_voiced)
-        self._recent.extend(f.voiced for f in rest)
+        self._last_loud = next((f for f in reversed(rest) if f.loud), None)
+        self._recent.extend(f.loud for f in rest)
         self._next_partial = end + self.partial_hop
 
 
