@@ -7,9 +7,21 @@ import numpy as np
 import torch
 from torch import nn
 
+# the seed's features: librosa's MFCC, computed by streamemo.mfcc
+from streamemo.mfcc import N_MFCC, SAMPLE_RATE, mfcc, mfcc_many
+
+__all__ = [
+    "N_MFCC",
+    "SAMPLE_RATE",
+    "WINDOW_FRAMES",
+    "TodaiNet",
+    "mfcc",
+    "mfcc_many",
+    "window_starts",
+    "windows",
+]
+
 WINDOW_FRAMES = 100  # one window: 100 MFCC frames, about 3.2 s at 16 kHz
-N_MFCC = 13
-SAMPLE_RATE = 16_000
 
 
 class TodaiNet(nn.Module):
@@ -32,13 +44,6 @@ class TodaiNet(nn.Module):
         _, (h_n, _) = self.bilstm(x.permute(0, 2, 1))
         x = torch.cat((h_n[-2], h_n[-1]), dim=1)
         return self.dense2(torch.relu(self.dense1(x)))
-
-
-def mfcc(audio: np.ndarray) -> np.ndarray:
-    """(frames, 13) MFCCs exactly as the seed: librosa defaults at 16 kHz."""
-    import librosa
-
-    return librosa.feature.mfcc(y=audio, sr=SAMPLE_RATE, n_mfcc=N_MFCC).T
 
 
 def window_starts(frames: int, hop: int) -> list[int]:

@@ -4,16 +4,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from streamemo import hookimpl
-from streamemo.audio_io import to_float32
 from streamemo.errors import ConfigError
 from streamemo.events import AudioEmotion
 from streamemo.models import resolve_model_dir
-from streamemo.voice_model import SAMPLE_RATE, WINDOW_FRAMES, mfcc, windows
+from streamemo.voice_model import WINDOW_FRAMES, mfcc_many, windows
 
 WEIGHTS = "pytorch_model.pth"
 LABELS = "labels.json"
@@ -74,18 +74,29 @@ class VoiceEmotion:
         state = torch.load(folder / WEIGHTS, map_location="cpu", weights_only=True)
         self.net.load_state_dict(state)
         self.net.to(self.device).eval()
-        # the first call compiles librosa's numba kernels (~1.5 s): pay it at load, not on speech
-        self.window_logits(np.zeros(SAMPLE_RATE, np.float32))
 
-    def window_logits(self, audio: np.ndarray, hop: int | None = None) -> np.ndarray:
-        """Logits of every window, (n_windows, n_labels), in one batched forward pass."""
+    def window_logits_many(
+        self, audios: Sequence[np.ndarray], latest: bool = False
+    ) -> list[np.ndarray]:
+        """Logits of every window of each utterance, (n_windows, n_labels) each, with the
+        windows of all utterances in one forward pass; ``latest``: only the last window."""
         import torch
 
-        samples = to_float32(audio) if audio.dtype == np.int16 else audio
-        batch = (windows(mfcc(samples), hop or self.hop) - self.mean) / self.scale
+        if not audios:
+            return []
+        if latest:  # the last 100 frames: the hop-100 windows' last one, alone
+            per_utt = [windows(f[-WINDOW_FRAMES:], WINDOW_FRAMES) for f in mfcc_many(audios)]
+        else:
+            per_utt = [windows(f, self.hop) for f in mfcc_many(audios)]
+        batch = (np.concatenate(per_utt) - self.mean) / self.scale
         with torch.inference_mode():
             x = torch.from_numpy(np.ascontiguousarray(batch.transpose(0, 2, 1), np.float32))
-            return self.net(x.to(self.device)).float().cpu().numpy()
+            logits = self.net(x.to(self.device)).float().cpu().numpy()
+        return np.split(logits, np.cumsum([len(w) for w in per_utt])[:-1])
+
+    def window_logits(self, audio: np.ndarray) -> np.ndarray:
+        """Logits of every window of one utterance, (n_windows, n_labels)."""
+        return self.window_logits_many([audio])[0]
 
     def _emotion(self, logits: np.ndarray) -> AudioEmotion:
         shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
@@ -100,9 +111,13 @@ class VoiceEmotion:
         """Every window of the utterance, mean of their probabilities."""
         return self._emotion(self.window_logits(audio))
 
+    def analyse_many(self, audios: Sequence[np.ndarray]) -> list[AudioEmotion]:
+        """``analyse`` of each utterance, with the work of all of them batched."""
+        return [self._emotion(logits) for logits in self.window_logits_many(audios)]
+
     def analyse_latest(self, audio: np.ndarray) -> AudioEmotion:
         """Only the newest window: the live estimate while someone is still speaking."""
-        return self._emotion(self.window_logits(audio, hop=WINDOW_FRAMES)[-1:])
+        return self._emotion(self.window_logits_many([audio], latest=True)[0])
 
 
 @hookimpl
