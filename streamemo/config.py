@@ -26,7 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "segmenter": {
         "name": "webrtcvad",
         "aggressiveness": 2,
-        "hangover_ms": 500,
+        "hangover_ms": 600,
         "max_utterance_s": 20,
     },
     "transcriber": {
@@ -133,10 +133,34 @@ def stage_options(config: dict, stage: str) -> tuple[str, bool, dict[str, Any]]:
 
 def call_factory(factory: Callable[..., Any], options: dict[str, Any], where: str) -> Any:
     """Call a stage factory, turning an unknown or missing key into one clear line."""
+    check_options(factory, options, where)
+    return factory(**options)
+
+
+def check_options(factory: Callable[..., Any], options: dict[str, Any], where: str) -> None:
+    """An unknown or missing key of a stage factory, as one clear line."""
     try:
         signature = inspect.signature(factory)
     except (TypeError, ValueError):
-        return factory(**options)
+        return
+    params = signature.parameters
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    named = [n for n, p in params.items() if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    unknown = [k for k in options if k not in named]
+    if unknown and not takes_any:
+        raise ConfigError(
+            f"unknown option(s) {', '.join(unknown)} for {where}; "
+            f"valid: {', '.join(named) or 'none'}"
+        )
+    missing = [
+        n
+        for n, p in params.items()
+        if p.default is p.empty
+        and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+        and n not in options
+    ]
+    if missing:
+        raise ConfigError(f"{where} needs option(s) {', '.join(missing)}")
     params = signature.parameters
     takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
     named = [n for n, p in params.items() if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]

@@ -88,14 +88,24 @@ def end_delays_ms(audio: np.ndarray, truth: list[dict], **options) -> np.ndarray
 def test_the_end_is_where_the_voice_stops_not_where_webrtcvad_does(diary):
     audio, truth = diary
     # webrtcvad alone goes on calling frames voiced for ~110 ms after the last word
-    # (measured: p50 113 ms on en_long); the level test ends within a frame or so
+    # (measured: p50 113 ms on en_long); the level test ends within a frame or so, or drops
+    # a last blip after a quiet frame (up to end_ratio of the hangover window)
     delays = end_delays_ms(audio, truth)
-    assert np.all(np.abs(delays) <= 60), delays
+    assert np.median(np.abs(delays)) <= 30, delays
+    assert np.all((delays >= -100) & (delays <= 60)), delays
     # whatever the block size
     np.testing.assert_array_equal(end_delays_ms(audio, truth, block=1000), delays)
-    # a longer hangover may drop a last blip (up to end_ratio of its frames), never add
-    late = end_delays_ms(audio, truth, hangover_ms=600)
-    assert np.all((late >= -100) & (late <= 60)), late
+    shorter = end_delays_ms(audio, truth, hangover_ms=400)
+    assert np.all((shorter >= -100) & (shorter <= 60)), shorter
+
+
+def test_a_short_pause_inside_a_sentence_does_not_split_it():
+    # the Korean diary line pauses 0.5 s after its first words (1.59 s to 2.1 s)
+    audio = read_all(shared("audio/ko_diary_16k.wav"))
+    [utterance] = [u for u in segment(audio) if isinstance(u, Utterance)]
+    assert utterance.start < 0.7 * SAMPLE_RATE and utterance.end > 3.5 * SAMPLE_RATE
+    halves = [u for u in segment(audio, hangover_ms=400) if isinstance(u, Utterance)]
+    assert len(halves) == 2  # a shorter hangover answers sooner and splits at that pause
 
 
 @pytest.mark.parametrize("rms", [300, 1000])
@@ -105,7 +115,9 @@ def test_background_noise_neither_ends_early_nor_merges_sentences(diary, rms):
     noisy = np.clip(audio + noise, -32768, 32767).astype(np.int16)
     # quiet word endings sink into the noise: ends come earlier, never into the next words
     delays = end_delays_ms(noisy, truth)
-    assert np.all(delays >= -300) and np.all(delays <= 60), delays
+    assert np.all(delays <= 60), delays
+    # and Whisper still hears them: its audio runs tail_ms (300) past the end
+    assert np.all(delays + 300 >= -50), delays
 
 
 @pytest.mark.parametrize(

@@ -57,7 +57,7 @@ class VadSegmenter:
         frame_ms: int = 30,
         start_ms: int = 150,
         start_ratio: float = 0.8,
-        hangover_ms: int = 500,
+        hangover_ms: int = 600,
         end_ratio: float = 0.1,
         preroll_ms: int = 200,
         tail_ms: int = 300,
