@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 
 from streamemo import hookimpl
+from streamemo import whisper_packing as packing
 from streamemo.audio_io import to_float32
+from streamemo.errors import ConfigError
 from streamemo.models import resolve_model_dir
-from streamemo.stages import Transcript
+from streamemo.stages import SAMPLE_RATE, Transcript
 
 WHISPER_FILES = ("model.bin", "config.json")
 
@@ -47,6 +52,8 @@ class WhisperTranscriber:
         initial_prompt: str | None = None,
         without_timestamps: bool = True,
         temperature: float | list[float] = 0.0,
+        pack_s: float = packing.WINDOW_S,
+        pack_gap_s: float = 1.0,
     ):
         from faster_whisper import WhisperModel
 
@@ -56,6 +63,17 @@ class WhisperTranscriber:
         self.initial_prompt = initial_prompt
         self.without_timestamps = without_timestamps
         self.temperature = temperature
+        # transcribe_many: how much one pack holds (0: no packing), silence between utterances
+        if not 0 <= pack_s <= packing.WINDOW_S:
+            raise ConfigError(
+                f"transcriber.pack_s must be 0-{packing.WINDOW_S:.0f} s (0: no packing), "
+                f"not {pack_s!r}"
+            )
+        if not 0 <= pack_gap_s <= 5:
+            raise ConfigError(f"transcriber.pack_gap_s must be 0-5 s, not {pack_gap_s!r}")
+        self.pack_room_s = pack_s
+        self.pack_gap_s = pack_gap_s
+        self.pack_words = True  # split by word timestamps, not segment timestamps
         if device == "auto":
             import ctranslate2
 
@@ -74,7 +92,35 @@ class WhisperTranscriber:
         )
 
     def transcribe(self, audio: np.ndarray) -> Transcript:
-        samples = to_float32(audio) if audio.dtype == np.int16 else audio
+        segments, info = self._run(_float32(audio), self.without_timestamps)
+        text = " ".join(segment.text.strip() for segment in segments).strip()
+        return self._transcript(text, info)
+
+    def transcribe_many(self, audios: Sequence[np.ndarray]) -> list[Transcript]:
+        """Consecutive utterances packed into shared 30 s windows (see whisper_packing)."""
+        if self.language is None or len(audios) < 2 or not self.pack_room_s:
+            # detected per utterance: one window holds one language, so no packing
+            return [self.transcribe(audio) for audio in audios]
+        samples = [_float32(audio) for audio in audios]
+        gap = round(self.pack_gap_s * SAMPLE_RATE)
+        room = round(self.pack_room_s * SAMPLE_RATE)
+        results: list[Transcript | None] = [None] * len(samples)
+        for group in packing.plan([len(s) for s in samples], room, gap):
+            if len(group) == 1:  # alone (or too long to share): the plain path
+                results[group[0]] = self.transcribe(samples[group[0]])
+                continue
+            pack = packing.lay_out(group, samples, gap)
+            segments, info = self._run(pack.audio, False, word_timestamps=self.pack_words)
+            texts, doubtful = packing.split(pack, segments, self.pack_words)
+            for n, (i, text) in enumerate(zip(group, texts, strict=True)):
+                results[i] = (
+                    self.transcribe(samples[i]) if n in doubtful else self._transcript(text, info)
+                )
+        return results
+
+    def _run(
+        self, samples: np.ndarray, without_timestamps: bool, word_timestamps: bool = False
+    ) -> tuple[list, Any]:
         segments, info = self.model.transcribe(
             samples,
             language=self.language,
@@ -85,18 +131,26 @@ class WhisperTranscriber:
             vad_filter=False,  # the segmenter already cut on speech
             # one utterance needs no timestamps; decoding text only is also more accurate
             # (WER on en_long.wav with true boundaries: 9.8 % -> 8.4 %)
-            without_timestamps=self.without_timestamps,
+            without_timestamps=without_timestamps,
+            word_timestamps=word_timestamps,
             # 0 alone: beam search, same words every run. faster-whisper's default falls
             # back to sampling (0.2 ... 1.0) on unsure utterances, which made transcripts
             # differ from run to run; list temperatures to get that fallback back.
             temperature=self.temperature,
         )
-        text = " ".join(segment.text.strip() for segment in segments).strip()
+        return list(segments), info  # segments is lazy: decode here
+
+    @staticmethod
+    def _transcript(text: str, info: Any) -> Transcript:
         return Transcript(
-            text=text,
+            text=text.strip(),
             language=info.language,
             extra={"language_probability": info.language_probability},
         )
+
+
+def _float32(audio: np.ndarray) -> np.ndarray:
+    return to_float32(audio) if audio.dtype == np.int16 else audio
 
 
 @hookimpl
