@@ -161,22 +161,3 @@ def check_options(factory: Callable[..., Any], options: dict[str, Any], where: s
     ]
     if missing:
         raise ConfigError(f"{where} needs option(s) {', '.join(missing)}")
-    params = signature.parameters
-    takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
-    named = [n for n, p in params.items() if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    unknown = [k for k in options if k not in named]
-    if unknown and not takes_any:
-        raise ConfigError(
-            f"unknown option(s) {', '.join(unknown)} for {where}; "
-            f"valid: {', '.join(named) or 'none'}"
-        )
-    missing = [
-        n
-        for n, p in params.items()
-        if p.default is p.empty
-        and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
-        and n not in options
-    ]
-    if missing:
-        raise ConfigError(f"{where} needs option(s) {', '.join(missing)}")
-    return factory(**options)

@@ -1,10 +1,11 @@
 """The streaming pipeline: stages on their own threads, joined by bounded queues.
 
-    source ─▶ segmenter ─▶ analysis (Whisper → text  ‖  voice) ─▶ fusion ─▶ sinks
-                    └──▶ partials (voice, newest window) ──────────────────▶ sinks
+    source ─▶ segmenter ─▶ hearing (Whisper ‖ voice) ─▶ reading (text, fusion) ─▶ sinks
+                    └──▶ partials (voice, newest window) ──────────────────────▶ sinks
 
 Every stage comes from a plugin through the registry; times are on the audio
 clock (samples / 16 kHz). The analysis of one utterance may fail; the run does not.
+The text and voice models load in the background while audio already flows.
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ import queue
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pluggy
 
-from streamemo.config import call_factory, stage_options
+from streamemo.config import call_factory, check_options, stage_options
 from streamemo.errors import StreamemoError
 from streamemo.events import Event, LevelEvent, PartialEvent, StatusEvent, UtteranceEvent
 from streamemo.plugins import Registry
@@ -50,14 +51,26 @@ def _ms(since: float) -> float:
 
 
 def build_stage(
-    config: dict[str, Any], registry: Registry, stage: str, extra: dict[str, Any] | None = None
+    config: dict[str, Any],
+    registry: Registry,
+    stage: str,
+    extra: dict[str, Any] | None = None,
+    loader: Executor | None = None,
 ) -> Any:
-    """The stage object the config names, or None when it is switched off."""
+    """The stage object the config names, or None when it is switched off; with a
+    ``loader``, a Future of it (its name and options are checked here and now)."""
     name, enabled, options = stage_options(config, stage)
     if not enabled:
         return None
     entry = registry.get(stage, name)
     options.update(extra or {})
+    if loader is not None:
+        check_options(entry.factory, options, f"[{stage}] {name!r}")
+        return loader.submit(_load, entry, options, stage, name)
+    return _load(entry, options, stage, name)
+
+
+def _load(entry: Any, options: dict[str, Any], stage: str, name: str) -> Any:
     started = time.perf_counter()
     try:
         built = call_factory(entry.factory, options, f"[{stage}] {name!r}")
@@ -85,26 +98,86 @@ def single_threaded_blas() -> None:
     threadpool_limits(1, user_api="blas")
 
 
-@dataclass
 class Analysers:
-    """The heavy models: loaded once, shared by every stream of a process."""
+    """The heavy models: loaded once, shared by every stream of a process.
 
-    transcriber: Transcriber | None
-    text: TextAnalyser | None
-    audio: AudioAnalyser | None
-    fuser: Fuser | None
+    A stage may still be loading (a Future): ``get`` waits for it, ``has`` does not.
+    """
+
+    STAGES = ("transcriber", "text", "audio", "fuser")
+
+    def __init__(
+        self,
+        transcriber: Transcriber | Future | None,
+        text: TextAnalyser | Future | None,
+        audio: AudioAnalyser | Future | None,
+        fuser: Fuser | None,
+    ):
+        self._stages = {"transcriber": transcriber, "text": text, "audio": audio, "fuser": fuser}
 
     @classmethod
-    def build(cls, config: dict[str, Any], registry: Registry) -> Analysers:
+    def build(
+        cls, config: dict[str, Any], registry: Registry, *, background: bool = False
+    ) -> Analysers:
+        """Every model loaded; with ``background``, the text and voice models load on
+        a thread of their own (audio can flow and Whisper work meanwhile)."""
         single_threaded_blas()
         transcriber = build_stage(config, registry, "transcriber")
-        return cls(
-            transcriber=transcriber,
-            # text emotion reads the transcript: no transcriber, no text analysis
-            text=build_stage(config, registry, "text") if transcriber is not None else None,
-            audio=build_stage(config, registry, "audio"),
-            fuser=build_stage(config, registry, "fusion"),
-        )
+        loader = ThreadPoolExecutor(1, thread_name_prefix="loading") if background else None
+        try:
+            return cls(
+                transcriber=transcriber,
+                # text emotion reads the transcript: no transcriber, no text analysis
+                text=build_stage(config, registry, "text", loader=loader) if transcriber else None,
+                audio=build_stage(config, registry, "audio", loader=loader),
+                fuser=build_stage(config, registry, "fusion"),
+            )
+        finally:
+            if loader is not None:
+                loader.shutdown(wait=False)  # the loads go on; the thread ends after them
+
+    def has(self, stage: str) -> bool:
+        """Whether the stage is on (loaded or loading)."""
+        return self._stages[stage] is not None
+
+    def get(self, stage: str) -> Any:
+        """The stage, once loaded (a failed load raises its error here), or None when off."""
+        value = self._stages[stage]
+        if isinstance(value, Future):
+            value = self._stages[stage] = value.result()
+        return value
+
+    def wait(self) -> None:
+        """Every stage loaded, or the first load's error."""
+        for stage in self.STAGES:
+            self.get(stage)
+
+    @property
+    def transcriber(self) -> Transcriber | None:
+        return self.get("transcriber")
+
+    @property
+    def text(self) -> TextAnalyser | None:
+        return self.get("text")
+
+    @property
+    def audio(self) -> AudioAnalyser | None:
+        return self.get("audio")
+
+    @property
+    def fuser(self) -> Fuser | None:
+        return self.get("fuser")
+
+
+@dataclass
+class _Heard:
+    """A batch after Whisper and (beside it) the voice model, on its way to reading."""
+
+    batch: list[Utterance]
+    texts: list[str | None]
+    languages: list[str | None]
+    voice: Future | None
+    timing: dict[str, float] = field(default_factory=dict)
 
 
 class Pipeline:
@@ -139,11 +212,7 @@ class Pipeline:
         self.source = source or build_stage(config, self.registry, "source", source_options)
         self.stream = getattr(self.source, "name", "stream")
         self.segmenter = build_stage(config, self.registry, "segmenter")
-        self.analysers = analysers or Analysers.build(config, self.registry)
-        self.transcriber = self.analysers.transcriber
-        self.text = self.analysers.text
-        self.audio = self.analysers.audio
-        self.fuser = self.analysers.fuser
+        self.analysers = analysers or Analysers.build(config, self.registry, background=True)
         specs = sinks if sinks is not None else config.get("sinks", ["console"])
         self.sinks = [
             SinkRunner.from_spec(spec, self.registry, config.get("sink", {}), self._sink_error)
@@ -152,6 +221,7 @@ class Pipeline:
         self._frames: queue.Queue = queue.Queue(maxsize=opts.get("frame_queue", 4000))
         self._utterances: queue.Queue = queue.Queue(maxsize=opts.get("utterance_queue", 32))
         self._partials: queue.Queue = queue.Queue(maxsize=opts.get("partial_queue", 2))
+        self._heard: queue.Queue = queue.Queue(maxsize=4)  # batches between Whisper and text
         # utterances analysed together when they are waiting at once (1: never)
         self.batch_max = max(1, int(opts.get("batch_max", 16)))
         self._audio_pool = ThreadPoolExecutor(1, thread_name_prefix="voice")
@@ -167,7 +237,8 @@ class Pipeline:
         threads = [
             threading.Thread(target=self._guard, args=(self._read_source,), name="source"),
             threading.Thread(target=self._guard, args=(self._segment,), name="segmenter"),
-            threading.Thread(target=self._guard, args=(self._analyse,), name="analysis"),
+            threading.Thread(target=self._guard, args=(self._analyse,), name="hearing"),
+            threading.Thread(target=self._guard, args=(self._read_heard,), name="reading"),
             threading.Thread(target=self._guard, args=(self._analyse_partials,), name="partials"),
         ]
         for t in threads:
@@ -177,6 +248,8 @@ class Pipeline:
             for t in threads:
                 while t.is_alive():
                     t.join(0.1)  # short joins keep Ctrl-C deliverable to the main thread
+            if self._fatal is None:
+                self._guard(self.analysers.wait)  # a model that failed to load says so
         finally:
             self._audio_pool.shutdown(wait=True)
         final = {**self.counters, **self.source_counters()}
@@ -211,7 +284,7 @@ class Pipeline:
             with self._lock:
                 self._fatal = self._fatal or exc
             self.stop()
-            for q in (self._frames, self._utterances, self._partials):
+            for q in (self._frames, self._utterances, self._partials, self._heard):
                 self._put_end(q)
 
     @staticmethod
@@ -279,7 +352,7 @@ class Pipeline:
         if isinstance(item, Utterance):
             self._utterances.put(item)
             return
-        if self.audio is None:
+        if not self.analysers.has("audio"):
             return
         try:
             self._partials.put_nowait(item)
@@ -294,7 +367,7 @@ class Pipeline:
     def _analyse_partials(self) -> None:
         while (item := self._partials.get()) is not _END:
             try:
-                emotion = self.audio.analyse_latest(item.audio)
+                emotion = self.analysers.audio.analyse_latest(item.audio)
             except Exception as exc:
                 self.report_error("voice (partial)", exc)
                 continue
@@ -307,20 +380,36 @@ class Pipeline:
 
     def _analyse(self) -> None:
         ended = False
-        while not ended and (utt := self._utterances.get()) is not _END:
-            batch = [utt]
-            # whatever else is already waiting goes along: the models share the work
-            while len(batch) < self.batch_max:
-                try:
-                    more = self._utterances.get_nowait()
-                except queue.Empty:
-                    break
-                if more is _END:
-                    ended = True
-                    break
-                batch.append(more)
-            for item, event in zip(batch, self.analyse_many(batch), strict=True):
+        try:
+            while not ended and (utt := self._utterances.get()) is not _END:
+                batch = [utt]
+                # whatever else is already waiting goes along: the models share the work
+                while len(batch) < self.batch_max:
+                    try:
+                        more = self._utterances.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is _END:
+                        ended = True
+                        break
+                    batch.append(more)
+                self._put(self._heard, self._hear(batch))
+        finally:
+            self._put(self._heard, _END)
+
+    def _read_heard(self) -> None:
+        while (heard := self._heard.get()) is not _END:
+            for item, event in zip(heard.batch, self._read(heard), strict=True):
                 self.emit(event, ended_at=item.ended_at)
+
+    def _put(self, q: queue.Queue, item: Any) -> None:
+        """Wait for room, but not for a consumer that died."""
+        while self._fatal is None:
+            try:
+                q.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                pass
 
     def analyse(self, utt: Utterance) -> UtteranceEvent:
         """Transcribe and read the text while the voice model runs beside it, then fuse."""
@@ -328,33 +417,44 @@ class Pipeline:
 
     def analyse_many(self, batch: list[Utterance]) -> list[UtteranceEvent]:
         """The same for utterances waiting together, through the stages' ``*_many`` methods."""
+        return self._read(self._hear(batch))
+
+    def _hear(self, batch: list[Utterance]) -> _Heard:
+        """Whisper on the batch, the voice model beside it on its own thread."""
         n = len(batch)
         ids = [utt.id for utt in batch]
         audios = [utt.audio for utt in batch]
-        timing: dict[str, float] = {"batch": n} if n > 1 else {}
-        voice = (
-            self._audio_pool.submit(
-                self._timed, self._each, self.audio, "analyse", audios, ids, "voice analyser"
-            )
-            if self.audio
-            else None
-        )
-        texts: list[str | None] = [None] * n
-        languages: list[str | None] = [None] * n
-        text_emotions: list[Any] = [None] * n
-        audio_emotions: list[Any] = [None] * n
-        if self.transcriber is not None:
+        heard = _Heard(batch, [None] * n, [None] * n, None, {"batch": n} if n > 1 else {})
+        if self.analysers.has("audio"):
+            heard.voice = self._audio_pool.submit(self._voice, audios, ids)
+        if self.analysers.has("transcriber"):
             t0 = time.perf_counter()
-            transcripts = self._each(self.transcriber, "transcribe", audios, ids, "transcriber")
-            timing["transcribe_ms"] = _ms(t0) / n
+            transcripts = self._each(
+                self.analysers.transcriber, "transcribe", audios, ids, "transcriber"
+            )
+            heard.timing["transcribe_ms"] = _ms(t0) / n
             for i, transcript in enumerate(transcripts):
                 if transcript is not None:
-                    texts[i], languages[i] = transcript.text, transcript.language
+                    heard.texts[i], heard.languages[i] = transcript.text, transcript.language
+        return heard
+
+    def _voice(self, audios: list[np.ndarray], ids: list[int]) -> tuple[list, float]:
+        audio = self.analysers.audio  # may still be loading: wait here, not in Whisper's way
+        return self._timed(self._each, audio, "analyse", audios, ids, "voice analyser")
+
+    def _read(self, heard: _Heard) -> list[UtteranceEvent]:
+        """Text emotion of what Whisper heard, the voice's result, fused into events."""
+        batch, texts, timing = heard.batch, heard.texts, heard.timing
+        n = len(batch)
+        ids = [utt.id for utt in batch]
+        text_emotions: list[Any] = [None] * n
+        audio_emotions: list[Any] = [None] * n
         spoken = [i for i, text in enumerate(texts) if text]
-        if self.text is not None and spoken:
+        if self.analysers.has("text") and spoken:
+            text = self.analysers.text  # may still be loading
             t0 = time.perf_counter()
             read = self._each(
-                self.text,
+                text,
                 "analyse",
                 [texts[i] for i in spoken],
                 [ids[i] for i in spoken],
@@ -363,15 +463,16 @@ class Pipeline:
             timing["text_ms"] = _ms(t0) / len(spoken)
             for i, emotion in zip(spoken, read, strict=True):
                 text_emotions[i] = emotion
-        if voice is not None:
-            audio_emotions, audio_ms = voice.result()
+        if heard.voice is not None:
+            audio_emotions, audio_ms = heard.voice.result()
             timing["audio_ms"] = audio_ms / n
+        fuser = self.analysers.fuser
         events = []
         for i, utt in enumerate(batch):
             emotion = None
-            if self.fuser is not None:
+            if fuser is not None:
                 try:
-                    emotion = self.fuser.fuse(text_emotions[i], audio_emotions[i])
+                    emotion = fuser.fuse(text_emotions[i], audio_emotions[i])
                 except Exception as exc:
                     self.report_error(f"fusion (utterance {utt.id})", exc)
             self._count("utterances")
@@ -382,7 +483,7 @@ class Pipeline:
                     start=utt.start / SAMPLE_RATE,
                     end=utt.end / SAMPLE_RATE,
                     text=texts[i],
-                    language=languages[i],
+                    language=heard.languages[i],
                     text_emotion=text_emotions[i],
                     audio_emotion=audio_emotions[i],
                     emotion=emotion,

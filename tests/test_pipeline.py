@@ -1,6 +1,7 @@
 """The pipeline survives bad utterances and failing sinks, and never stalls its source."""
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -238,3 +239,81 @@ def test_a_missing_input_file_is_one_line(base_args):
     result = run_cli(*base_args, "--input", "no-such.wav")
     assert result.returncode == 2
     assert "input file 'no-such.wav' not found: check the --input path" in result.stderr
+
+
+class Collected:
+    """A sink that keeps the utterance events."""
+
+    event_types = frozenset({"utterance"})
+
+    def __init__(self):
+        self.events = []
+
+    def write(self, event):
+        self.events.append(event)
+
+    def close(self):
+        pass
+
+
+def test_whisper_works_while_the_text_model_is_still_loading(base_args):
+    from streamemo.config import load_config
+    from streamemo.pipeline import Pipeline
+    from streamemo.plugins import get_plugin_manager
+
+    config = load_config(
+        OFFLINE_CONFIG,
+        [
+            base_args[-1],  # audio.model
+            "transcriber.name=timed-whisper",
+            "text.name=slow-loading-text",
+            "text.load_s=4",
+        ],
+    )
+    config["source"] = {"name": "file"}
+    sink = Collected()
+    pipeline = Pipeline(
+        config,
+        get_plugin_manager(FAULTS),
+        sinks=[],
+        source_options={"input": str(shared("audio/en/en_diary.wav"))},
+        extra_sinks=[sink],
+    )
+    pipeline.run()
+    whisper, text = pipeline.analysers.transcriber, pipeline.analysers.text
+    # the first utterances were transcribed before the text model was there...
+    assert whisper.done_at[0] < text.loaded_at
+    # ...and still got their text emotion once it was: nothing waited in vain
+    assert [e.id for e in sink.events] == list(range(1, 11))
+    assert all(e.text and e.text_emotion and e.audio_emotion for e in sink.events)
+
+
+def test_a_model_that_fails_to_load_in_the_background_ends_the_run_in_one_line(tmp_path, base_args):
+    out = tmp_path / "out.jsonl"
+    args = [*base_args, "--input", str(shared("audio/en/en_diary.wav"))]
+    result = run_cli(
+        "--plugins-dir",
+        FAULTS,
+        *args,
+        "-o",
+        "text.name=slow-loading-text",
+        "-o",
+        "text.load_s=0.5",
+        "-o",
+        "text.fail=true",
+        "--sink",
+        f"jsonl:{out}",
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    [line] = [x for x in result.stderr.splitlines() if "error" in x]
+    assert re.fullmatch(
+        r"streamemo: error: \[text\] 'slow-loading-text' from \S*faults\.py failed to start: "
+        r"OSError: simulated corrupt model file",
+        line,
+    ), line
+    # a misspelt option of a background stage is found before any audio flows
+    result = run_cli(*args, "-o", "text.agregate=max", "--sink", f"jsonl:{tmp_path / 'no.jsonl'}")
+    assert result.returncode == 2
+    assert "unknown option(s) agregate for [text] 'offline-en'" in result.stderr
+    assert not (tmp_path / "no.jsonl").exists()

@@ -1,8 +1,8 @@
 """Benchmark probe, loaded with ``streamemo --plugins-dir benchmarks/probe run ...``.
 
 It only observes. Into the JSON-lines file named by $STREAMEMO_BENCH_PROBE it writes:
-- ``startup`` / ``shutdown``: when audio starts to flow (every model is loaded by then) and
-  when the last event has reached every sink;
+- ``startup`` / ``shutdown``: when audio starts to flow (Whisper is loaded; the text and voice
+  models may still be loading) and when the last event has reached every sink;
 - ``stream_zero``: the monotonic time of stream second 0, estimated from the source's blocks
   as min(arrival - samples so far / 16 kHz) (for a paced file this is when pacing started),
   and at the end how late blocks arrived against that (p50, p95, max in ms);
@@ -101,7 +101,7 @@ def streamemo_startup(pipeline):
         return
     _record("startup", pid=os.getpid())
     _watch_blocks(pipeline.source)
-    _time_encoder(pipeline.transcriber)
+    _time_encoder(pipeline.analysers.transcriber)
 
 
 @streamemo.hookimpl

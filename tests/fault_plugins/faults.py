@@ -3,6 +3,7 @@
 import time
 
 import streamemo
+from streamemo.default_plugins.offline_text import OfflineTextEmotion
 from streamemo.default_plugins.voice_emotion import VoiceEmotion
 from streamemo.default_plugins.whisper_transcriber import WhisperTranscriber
 
@@ -57,6 +58,41 @@ class SlowWhisper(WhisperTranscriber):
         return super().transcribe_many(audios)
 
 
+class SlowLoadingText(OfflineTextEmotion):
+    """The real offline-en analyser behind a slow disk: loading takes ``load_s`` more;
+    ``fail``: then the load fails, like a corrupt model file."""
+
+    def __init__(self, load_s: float = 3.0, fail: bool = False, **options):
+        time.sleep(load_s)
+        if fail:
+            raise OSError("simulated corrupt model file")
+        super().__init__(**options)
+        self.loaded_at = time.monotonic()
+
+
+class TimedWhisper(WhisperTranscriber):
+    """The real transcriber, noting when each of its calls returned."""
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self.done_at: list[float] = []
+
+    def transcribe(self, audio):
+        result = super().transcribe(audio)
+        self.done_at.append(time.monotonic())
+        return result
+
+    def transcribe_many(self, audios):
+        results = super().transcribe_many(audios)
+        self.done_at.append(time.monotonic())
+        return results
+
+
+@streamemo.hookimpl
+def register_text_analysers(register):
+    register("slow-loading-text", SlowLoadingText)
+
+
 @streamemo.hookimpl
 def register_sinks(register):
     register("broken", BrokenSink)
@@ -70,3 +106,4 @@ def register_audio_analysers(register):
 @streamemo.hookimpl
 def register_transcribers(register):
     register("slow-whisper", SlowWhisper)
+    register("timed-whisper", TimedWhisper)
