@@ -76,12 +76,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _StderrNow(logging.StreamHandler):
+    """Log lines to whatever ``sys.stderr`` is when they are written: the live view swaps in
+    its own, which prints them above the view (models finish loading while it is up)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(
         level=logging.WARNING if args.quiet else logging.INFO,
         format="streamemo: %(message)s",
-        stream=sys.stderr,
+        handlers=[_StderrNow()],
     )
     for noisy in ("httpx", "huggingface_hub", "faster_whisper", "transformers"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
