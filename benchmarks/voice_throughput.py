@@ -4,14 +4,15 @@ The seed analyses one file at a time: ``librosa.load(path, sr=16000)``, 13 MFCCs
 librosa's defaults, the first 100 frames (zero-padded when shorter), the delta against the
 male baseline, one unbatched forward pass. That procedure is re-implemented here (with
 streamemo's ``TodaiNet`` and the seed's weights) and timed on the single utterances against
-``VoiceEmotion.analyse``: the audio in memory (int16, as the pipeline hands it over), every
-100-frame window of the utterance (hop 50) in one batched forward pass.
+streamemo's analyser with the audio in memory (int16, as the segmenter hands it over) and
+every 100-frame window of each utterance (hop 50):
 
-Also measured, to show where the time goes and what would help: the seed with the audio
-already in memory, both with one torch thread, a stage-by-stage breakdown, and three
-"what if" variants that are not streamemo code (yet): the MFCC with the mel filterbank built
-once instead of per call, the same plus every window of every utterance in one batch, and an
-MFCC on ``torch.stft``.
+- ``streamemo``: ``VoiceEmotion.analyse_many`` over all the utterances, as the pipeline does
+  with utterances waiting together (file mode): one MFCC pass, one forward pass;
+- ``streamemo_each``: ``VoiceEmotion.analyse`` one utterance at a time (live speech).
+
+Each is timed under the process's default threads and with numpy's OpenBLAS on one thread
+(what the pipeline sets; the seed's MFCC goes through numpy's BLAS, streamemo's does not).
 """
 
 from __future__ import annotations
@@ -82,56 +83,6 @@ class SeedVoice:
         return self.forward(self.features(samples))
 
 
-# -- what-if MFCCs (not streamemo code): same numbers, less work ---------------------------------
-class CachedMelMfcc:
-    """librosa.feature.mfcc's exact steps, with the mel filterbank built once."""
-
-    def __init__(self) -> None:
-        import librosa
-
-        self.basis = librosa.filters.mel(sr=SAMPLE_RATE, n_fft=2048)
-
-    def __call__(self, samples: np.ndarray) -> np.ndarray:
-        import librosa
-        import scipy.fft
-
-        power = np.abs(librosa.stft(samples)) ** 2
-        mel = np.einsum("...ft,mf->...mt", power, self.basis, optimize=True)
-        db = librosa.power_to_db(mel)
-        return scipy.fft.dct(db, axis=-2, type=2, norm="ortho")[:N_MFCC].T
-
-
-class TorchStftMfcc(CachedMelMfcc):
-    """The same on torch.stft (float32 rounding differs slightly from numpy's FFT)."""
-
-    def __init__(self) -> None:
-        import librosa
-        import torch
-
-        super().__init__()
-        window = librosa.filters.get_window("hann", 2048, fftbins=True)
-        self.window = torch.from_numpy(window.astype(np.float32))
-        self.torch_basis = torch.from_numpy(self.basis)
-
-    def __call__(self, samples: np.ndarray) -> np.ndarray:
-        import scipy.fft
-        import torch
-
-        spec = torch.stft(
-            torch.from_numpy(samples),
-            2048,
-            512,
-            window=self.window,
-            center=True,
-            pad_mode="constant",
-            return_complex=True,
-        )
-        mel = self.torch_basis @ (spec.abs() ** 2)
-        db = 10.0 * torch.log10(torch.clamp(mel, min=1e-10))
-        db = torch.maximum(db, db.max() - 80.0).numpy()
-        return scipy.fft.dct(db, axis=-2, type=2, norm="ortho")[:N_MFCC].T
-
-
 @contextmanager
 def threads(blas: int | None, torch_threads: int | None) -> Iterator[None]:
     """Limit numpy's BLAS pool and/or torch's intra-op pool for the duration."""
@@ -157,29 +108,8 @@ def _time(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - t0, out
 
 
-def _whatif_logits(voice: Any, audio: list[np.ndarray], mfcc: Callable, batch_all: bool) -> Any:
-    """Every window of every utterance, as streamemo takes them, with another MFCC and
-    optionally one forward pass for all utterances together."""
-    import torch
-
-    from streamemo.audio_io import to_float32
-    from streamemo.voice_model import windows
-
-    batches = [(windows(mfcc(to_float32(a)), voice.hop) - voice.mean) / voice.scale for a in audio]
-    with torch.inference_mode():
-        if batch_all:
-            x = np.concatenate(batches).transpose(0, 2, 1)
-            return [voice.net(torch.from_numpy(np.ascontiguousarray(x, np.float32))).numpy()]
-        return [
-            voice.net(
-                torch.from_numpy(np.ascontiguousarray(b.transpose(0, 2, 1), np.float32))
-            ).numpy()
-            for b in batches
-        ]
-
-
 def run(settings: Settings) -> dict[str, Any]:
-    import torch
+    import librosa
 
     from streamemo.audio_io import read_all, to_float32
     from streamemo.default_plugins.voice_emotion import VoiceEmotion
@@ -196,73 +126,79 @@ def run(settings: Settings) -> dict[str, Any]:
     n = len(files)
 
     # every frame of every utterance is inside some window (the seed: the first 3.2 s only)
-    frames = [len(mfcc(to_float32(a))) for a in audio]
+    frames = [len(mfcc(a)) for a in audio]
     covered = all(
         set(range(f)) <= {i for s in window_starts(f, voice.hop) for i in range(s, s + 100)}
         for f in frames
     )
-    streamemo_windows = sum(voice.analyse(a).windows for a in audio)
-    seed_frames = sum(min(f, WINDOW_FRAMES) for f in frames)
+    batched, each = voice.analyse_many(audio), [voice.analyse(a) for a in audio]
+    streamemo_windows = sum(e.windows for e in batched)
+    # the same numbers both ways, and the features the seed's weights were trained on
+    checks = {
+        "batched_vs_each_max_score_diff": max(
+            abs(a.scores[k] - b.scores[k])
+            for a, b in zip(batched, each, strict=True)
+            for k in a.scores
+        ),
+        "mfcc_vs_librosa_max_rel_diff": max(
+            float(
+                np.abs(
+                    mfcc(a)
+                    - (
+                        want := librosa.feature.mfcc(
+                            y=to_float32(a), sr=SAMPLE_RATE, n_mfcc=N_MFCC
+                        ).T
+                    )
+                ).max()
+                / np.abs(want).max()
+            )
+            for a in audio
+        ),
+    }
 
     passes: dict[str, Callable[[], Any]] = {
         "seed": lambda: [seed.analyse_file(f) for f in files],
         "seed_in_memory": lambda: [seed.analyse_samples(y) for y in floats],
-        "streamemo": lambda: [voice.analyse(a) for a in audio],
+        "streamemo": lambda: voice.analyse_many(audio),
+        "streamemo_each": lambda: [voice.analyse(a) for a in audio],
     }
-    cached, torch_mfcc = CachedMelMfcc(), TorchStftMfcc()
-    whatifs: dict[str, Callable[[], Any]] = {
-        "cached_mel": lambda: _whatif_logits(voice, audio, cached, batch_all=False),
-        "cached_mel_one_batch": lambda: _whatif_logits(voice, audio, cached, batch_all=True),
-        "torch_stft_one_batch": lambda: _whatif_logits(voice, audio, torch_mfcc, batch_all=True),
-    }
-    # thread settings: the process defaults, numpy's OpenBLAS on 1 thread (the what-ifs run
-    # there too), torch on 1 thread
-    configs = {"": (None, None), "_blas1": (1, None), "_torch1": (None, 1)}
+    configs = {"": None, "_blas1": 1}  # the process defaults; numpy's OpenBLAS on 1 thread
     times: dict[str, list[float]] = {}
-    default_threads = torch.get_num_threads()
-    log(f"voice: {n} utterances ({seconds:.0f} s), {reps} reps x 3 thread settings")
-    for suffix, (blas, torch_threads) in configs.items():
-        names = list(passes) + (list(whatifs) if suffix == "_blas1" else [])
-        with threads(blas, torch_threads):
-            for name in names:
-                (passes.get(name) or whatifs[name])()  # warm-up: numba kernels, first calls
+    log(f"voice: {n} utterances ({seconds:.0f} s), {reps} reps x {len(configs)} thread settings")
+    for suffix, blas in configs.items():
+        with threads(blas, None):
+            for fn in passes.values():
+                fn()  # warm-up: numba kernels, first calls
             for rep in range(reps):
-                shift = rep % len(names)  # rotate the order: drift hits every variant alike
+                names = list(passes)
+                shift = rep % len(names)  # rotate the order: drift hits every way alike
                 for name in names[shift:] + names[:shift]:
-                    fn = passes.get(name) or whatifs[name]
-                    times.setdefault(name + suffix, []).append(_time(fn)[0])
+                    times.setdefault(name + suffix, []).append(_time(passes[name])[0])
     breakdown = {
         "default threads": _breakdown(seed, voice, files, floats, audio, reps),
     }
     with threads(1, None):
         breakdown["OpenBLAS 1 thread"] = _breakdown(seed, voice, files, floats, audio, reps)
 
-    # the what-ifs must give streamemo's numbers: their logits against streamemo's own
-    reference = np.concatenate([voice.window_logits(a) for a in audio])
-    deviation = {
-        name: float(np.abs(np.concatenate(fn()) - reference).max()) for name, fn in whatifs.items()
-    }
-
     result: dict[str, Any] = {
         "utterances": n,
         "audio_seconds": seconds,
-        "torch_threads": default_threads,
+        "torch_threads": _torch_threads(),
         "blas_threads": _blas_threads(),
         "seed_windows": n,
         "streamemo_windows": streamemo_windows,
         "streamemo_covers_every_frame": covered,
         "frames_total": sum(frames),
-        "frames_seen_by_seed": seed_frames,
-        "whatif_max_logit_deviation": deviation,
+        "frames_seen_by_seed": sum(min(f, WINDOW_FRAMES) for f in frames),
+        "checks": checks,
         "breakdown_ms_per_utterance": breakdown,
         "passes": {},
     }
     for name, values in times.items():
-        per_utt = summary([n / t for t in values])
         windows_done = n if name.startswith("seed") else streamemo_windows
         result["passes"][name] = {
             "seconds": summary(values),
-            "utterances_per_s": per_utt,
+            "utterances_per_s": summary([n / t for t in values]),
             "windows_per_s": summary([windows_done / t for t in values]),
             "windows": windows_done,
         }
@@ -270,20 +206,20 @@ def run(settings: Settings) -> dict[str, Any]:
     def speedup(name: str, baseline: str) -> float:
         return float(np.median(times[baseline]) / np.median(times[name]))
 
-    result["speedup"] = {  # against the seed as it is, under the same thread settings
-        "streamemo": speedup("streamemo", "seed"),
-        "streamemo_blas1": speedup("streamemo_blas1", "seed_blas1"),
-        "streamemo_torch1": speedup("streamemo_torch1", "seed_torch1"),
-        **{f"{w}_blas1": speedup(f"{w}_blas1", "seed_blas1") for w in whatifs},
-    }
-    result["speedup_vs_seed_in_memory"] = {
-        "streamemo": speedup("streamemo", "seed_in_memory"),
-        "streamemo_blas1": speedup("streamemo_blas1", "seed_in_memory_blas1"),
-        "streamemo_torch1": speedup("streamemo_torch1", "seed_in_memory_torch1"),
-        **{f"{w}_blas1": speedup(f"{w}_blas1", "seed_in_memory_blas1") for w in whatifs},
-    }
-    result["streamemo_blas1_vs_streamemo"] = speedup("streamemo_blas1", "streamemo")
+    # against the seed as it is and with its audio in memory, under the same threads
+    for key, baseline in (("speedup", "seed"), ("speedup_vs_seed_in_memory", "seed_in_memory")):
+        result[key] = {
+            f"{way}{suffix}": speedup(f"{way}{suffix}", f"{baseline}{suffix}")
+            for way in ("streamemo", "streamemo_each")
+            for suffix in configs
+        }
     return result
+
+
+def _torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
 
 
 def _blas_threads() -> int | None:
@@ -301,11 +237,10 @@ def _breakdown(
     audio: list[np.ndarray],
     reps: int,
 ) -> dict[str, dict[str, float]]:
-    """Median ms per utterance of each step, seed and streamemo."""
+    """Median ms per utterance of each step: the seed, and streamemo on all at once."""
     import torch
 
-    from streamemo.audio_io import to_float32
-    from streamemo.voice_model import mfcc, windows
+    from streamemo.voice_model import mfcc_many, windows
 
     steps: dict[str, dict[str, list[float]]] = {"seed": {}, "streamemo": {}}
 
@@ -319,27 +254,23 @@ def _breakdown(
         add("seed", "forward (1 window)", _time(lambda: [seed.forward(d) for d in deltas])[0])
 
     def streamemo_steps() -> None:
-        t, feats = _time(lambda: [mfcc(to_float32(a)) for a in audio])
-        add("streamemo", "int16->float + mfcc", t)
+        t, feats = _time(lambda: mfcc_many(audio))
+        add("streamemo", "mfcc (all utterances)", t)
 
-        def delta() -> list[np.ndarray]:
-            return [
-                np.ascontiguousarray(
-                    ((windows(m, voice.hop) - voice.mean) / voice.scale).transpose(0, 2, 1),
-                    np.float32,
-                )
-                for m in feats
-            ]
+        def delta() -> np.ndarray:
+            batch = np.concatenate([windows(m, voice.hop) for m in feats])
+            return np.ascontiguousarray(
+                ((batch - voice.mean) / voice.scale).transpose(0, 2, 1), np.float32
+            )
 
-        t, batches = _time(delta)
+        t, batch = _time(delta)
         add("streamemo", "windows + delta", t)
 
         def forward() -> None:
             with torch.inference_mode():
-                for b in batches:
-                    voice.net(torch.from_numpy(b))
+                voice.net(torch.from_numpy(batch))
 
-        add("streamemo", "forward (all windows, batched)", _time(forward)[0])
+        add("streamemo", "forward (every window, one batch)", _time(forward)[0])
 
     for _ in range(max(reps, 2)):
         seed_steps()
