@@ -84,22 +84,15 @@ class SeedVoice:
 
 
 @contextmanager
-def threads(blas: int | None, torch_threads: int | None) -> Iterator[None]:
-    """Limit numpy's BLAS pool and/or torch's intra-op pool for the duration."""
-    import torch
+def blas_threads(limit: int | None) -> Iterator[None]:
+    """numpy's BLAS pool limited to ``limit`` threads for the duration (None: as it is)."""
     from threadpoolctl import threadpool_limits
 
-    before = torch.get_num_threads()
-    if torch_threads:
-        torch.set_num_threads(torch_threads)
-    try:
-        if blas:
-            with threadpool_limits(limits=blas, user_api="blas"):
-                yield
-        else:
+    if limit:
+        with threadpool_limits(limits=limit, user_api="blas"):
             yield
-    finally:
-        torch.set_num_threads(before)
+    else:
+        yield
 
 
 def _time(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -166,7 +159,7 @@ def run(settings: Settings) -> dict[str, Any]:
     times: dict[str, list[float]] = {}
     log(f"voice: {n} utterances ({seconds:.0f} s), {reps} reps x {len(configs)} thread settings")
     for suffix, blas in configs.items():
-        with threads(blas, None):
+        with blas_threads(blas):
             for fn in passes.values():
                 fn()  # warm-up: numba kernels, first calls
             for rep in range(reps):
@@ -177,7 +170,7 @@ def run(settings: Settings) -> dict[str, Any]:
     breakdown = {
         "default threads": _breakdown(seed, voice, files, floats, audio, reps),
     }
-    with threads(1, None):
+    with blas_threads(1):
         breakdown["OpenBLAS 1 thread"] = _breakdown(seed, voice, files, floats, audio, reps)
 
     result: dict[str, Any] = {

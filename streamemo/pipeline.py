@@ -104,8 +104,6 @@ class Analysers:
     A stage may still be loading (a Future): ``get`` waits for it, ``has`` does not.
     """
 
-    STAGES = ("transcriber", "text", "audio", "fuser")
-
     def __init__(
         self,
         transcriber: Transcriber | Future | None,
@@ -149,7 +147,7 @@ class Analysers:
 
     def wait(self) -> None:
         """Every stage loaded, or the first load's error."""
-        for stage in self.STAGES:
+        for stage in self._stages:
             self.get(stage)
 
     @property
@@ -237,7 +235,7 @@ class Pipeline:
         threads = [
             threading.Thread(target=self._guard, args=(self._read_source,), name="source"),
             threading.Thread(target=self._guard, args=(self._segment,), name="segmenter"),
-            threading.Thread(target=self._guard, args=(self._analyse,), name="hearing"),
+            threading.Thread(target=self._guard, args=(self._hear_waiting,), name="hearing"),
             threading.Thread(target=self._guard, args=(self._read_heard,), name="reading"),
             threading.Thread(target=self._guard, args=(self._analyse_partials,), name="partials"),
         ]
@@ -378,7 +376,7 @@ class Pipeline:
                 )
             )
 
-    def _analyse(self) -> None:
+    def _hear_waiting(self) -> None:
         ended = False
         try:
             while not ended and (utt := self._utterances.get()) is not _END:
