@@ -53,10 +53,3 @@ def input_devices() -> list[dict[str, Any]]:
         for d in sd.query_devices()
         if d["max_input_channels"] > 0
     ]
-
-
-def rescan() -> None:
-    """Make PortAudio look for devices again (after one was unplugged)."""
-    sd = sounddevice()
-    sd._terminate()
-    sd._initialize()

@@ -1,7 +1,9 @@
 """The ``mic`` source: live capture with sounddevice (PortAudio).
 
-The PortAudio callback only copies the block into a bounded queue and counts
-what did not fit; everything else (resampling, VAD, models) runs elsewhere.
+PortAudio runs in a capture process of its own (``streamemo.capture``), whose
+blocks a reader thread copies into a bounded queue, counting what did not fit;
+everything else (resampling, VAD, models) runs elsewhere. A capture that stops
+delivering is killed and replaced, so a PortAudio that hangs cannot hang us.
 The device is opened at its own default rate and resampled to 16 kHz with
 soxr (HQ): many USB microphones only do 44.1/48 kHz, asking PortAudio/ALSA for
 16 kHz leaves quality to whatever converter the host has, and soxr is the
@@ -19,8 +21,9 @@ import numpy as np
 
 from streamemo import hookimpl
 from streamemo.audio_io import to_int16
-from streamemo.errors import ConfigError
-from streamemo.portaudio import input_device, rescan, sounddevice
+from streamemo.capture import CaptureProcess
+from streamemo.errors import ConfigError, InputError
+from streamemo.portaudio import input_device
 from streamemo.stages import SAMPLE_RATE, Block, Notice
 
 _FLAG_EVERY_S = 1.0  # report overflows at most once a second
@@ -56,39 +59,36 @@ class MicSource:
         self.counters = {"overflows": 0, "input_overflows": 0, "reconnects": 0}
         self._last_callback = 0.0
         self._stop = threading.Event()
-        self._stream = None
+        self._capture: CaptureProcess | None = None
+        self._stopped_at = 0.0
+        self.stop_wait_s = 3.0
+        self._child_counts: dict[str, int] = {}
 
-    # -- capture thread (PortAudio) ------------------------------------------
-    def _callback(self, indata, frames, time_info, status) -> None:
-        self._last_callback = time.monotonic()
-        if status.input_overflow:
-            self.counters["input_overflows"] += 1
+    # -- the capture process's side (its reader thread) ------------------------------
+    def _on_block(self, samples: np.ndarray, arrived: float) -> None:
+        self._last_callback = arrived
         try:
-            self._buffer.put_nowait((indata[:, 0].copy(), self._last_callback))
+            self._buffer.put_nowait((samples, arrived))
         except queue.Full:
             self.counters["overflows"] += 1
 
+    def _on_counters(self, totals: dict[str, int]) -> None:
+        """Totals of one capture process, added to what earlier ones counted."""
+        for key, mine in (("input_overflows", "input_overflows"), ("dropped", "overflows")):
+            self.counters[mine] += totals.get(key, 0) - self._child_counts.get(key, 0)
+        self._child_counts = dict(totals)
+
     def _open(self) -> None:
-        sd = sounddevice()
-        self._stream = sd.InputStream(
-            device=self.device,
-            samplerate=self.rate,
-            channels=1,
-            dtype="float32",
-            blocksize=self.block_frames,
-            callback=self._callback,
+        self._child_counts = {}
+        self._capture = CaptureProcess(
+            self.device, self.rate, self.block_frames, self._on_block, self._on_counters
         )
-        self._stream.start()
         self._last_callback = time.monotonic()
 
     def _close(self) -> None:
-        if self._stream is not None:
-            try:
-                self._stream.abort()
-                self._stream.close()
-            except Exception:
-                pass  # a device that vanished may fail to close; it is gone either way
-            self._stream = None
+        if self._capture is not None:
+            self._capture.kill()  # a lost device may have left PortAudio stuck: never wait on it
+            self._capture = None
 
     # -- the pipeline's side ---------------------------------------------------
     def blocks(self) -> Iterator[Block | Notice]:
@@ -108,7 +108,7 @@ class MicSource:
                 try:
                     samples, arrived = self._buffer.get(timeout=0.1)
                 except queue.Empty:
-                    if self._stop.is_set():  # stopped and drained: flush the filter too
+                    if self._stop.is_set() and self._drained():  # flush the filter too
                         tail = resampler.resample_chunk(np.zeros(0, np.float32), last=True)
                         if len(tail):
                             yield Block(to_int16(tail), time.monotonic())
@@ -137,7 +137,18 @@ class MicSource:
 
     def _stream_alive(self) -> bool:
         stalled = time.monotonic() - self._last_callback > self.stall_s
-        return self._stream is not None and self._stream.active and not stalled
+        return self._capture is not None and self._capture.running and not stalled
+
+    def _drained(self) -> bool:
+        """After ``stop()``: the capture process sent its last block and ended (or, stuck,
+        was given ``stop_wait_s`` and then killed)."""
+        capture = self._capture
+        if capture is None or not capture.running:
+            return True
+        if time.monotonic() - self._stopped_at > self.stop_wait_s:
+            self._close()
+            return True
+        return False
 
     def _reconnect(self, resampler) -> Iterator[Block | Notice]:
         """The device stopped delivering: say so, retry with back-off, fill the gap with
@@ -148,11 +159,8 @@ class MicSource:
         delay = 0.25
         while not self._stop.wait(delay):
             try:
-                rescan()
-                input_device(self.device)
-                self._open()
-            except Exception as exc:
-                self._close()
+                self._open()  # a new process: PortAudio scans the devices afresh
+            except InputError as exc:
                 delay = min(delay * 2, self.retry_max_s)
                 yield Notice(
                     "device-lost", f"still no {self.name} ({exc}); next try in {delay:.1f} s"
@@ -166,12 +174,10 @@ class MicSource:
             return
 
     def stop(self) -> None:
+        self._stopped_at = time.monotonic()
         self._stop.set()
-        if self._stream is not None:
-            try:
-                self._stream.stop()  # the last blocks still reach the queue
-            except Exception:
-                pass
+        if self._capture is not None:
+            self._capture.stop()  # the last blocks still arrive, then it exits
 
 
 @hookimpl

@@ -1,0 +1,94 @@
+"""The microphone's capture process: PortAudio runs here, never in the pipeline's process.
+
+Some PortAudio builds (Debian's libportaudio2 among them) can loop forever inside a call
+when the sound server dies under an open stream, printing an error line per turn. In a
+process of its own that bug costs a kill and a restart, not a hung pipeline and a
+flooded terminal: the parent (``streamemo.capture``) kills this process when audio stops.
+
+Run as ``python -m streamemo.capture_child '{"device": ..., "rate": ..., "block": ...}'``.
+It writes framed messages to stdout (see ``HEADER``) and stops when stdin closes.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import struct
+import sys
+import threading
+import time
+from typing import BinaryIO
+
+# kind (1 byte), payload length, time.monotonic() of the event (the same clock in every
+# process on one machine, so the parent can measure latency from the callback)
+HEADER = struct.Struct("<cId")
+AUDIO, OPENED, COUNTERS, ERROR = b"A", b"O", b"C", b"E"
+
+
+def write(out: BinaryIO, kind: bytes, payload: bytes, at: float | None = None) -> None:
+    out.write(HEADER.pack(kind, len(payload), time.monotonic() if at is None else at))
+    out.write(payload)
+    out.flush()
+
+
+def main(spec: dict) -> int:
+    out = sys.stdout.buffer
+    try:
+        from streamemo.portaudio import input_device, sounddevice
+
+        sd = sounddevice()
+        info = input_device(spec["device"])
+        blocks: queue.Queue[tuple[float, bytes]] = queue.Queue(maxsize=spec.get("queue", 1000))
+        counters = {"input_overflows": 0, "dropped": 0}
+
+        def callback(indata, frames, time_info, status) -> None:
+            arrived = time.monotonic()
+            if status.input_overflow:
+                counters["input_overflows"] += 1
+            try:
+                blocks.put_nowait((arrived, indata[:, 0].tobytes()))
+            except queue.Full:  # the parent stopped reading: count, never block PortAudio
+                counters["dropped"] += 1
+
+        stream = sd.InputStream(
+            device=spec["device"],
+            samplerate=spec["rate"],
+            channels=1,
+            dtype="float32",
+            blocksize=spec["block"],
+            callback=callback,
+        )
+        stream.start()
+    except Exception as exc:  # the parent shows this one line and retries
+        write(out, ERROR, str(exc).encode())
+        return 1
+    write(out, OPENED, json.dumps({"name": info["name"], "rate": spec["rate"]}).encode())
+
+    stopping = threading.Event()
+    threading.Thread(target=lambda: (sys.stdin.buffer.read(), stopping.set()), daemon=True).start()
+    sent = dict(counters)
+
+    def send(arrived: float, samples: bytes) -> None:
+        nonlocal sent
+        write(out, AUDIO, samples, arrived)
+        if counters != sent:
+            sent = dict(counters)
+            write(out, COUNTERS, json.dumps(sent).encode())
+
+    while not stopping.is_set():
+        try:
+            send(*blocks.get(timeout=0.05))
+        except queue.Empty:
+            pass
+    stream.stop()  # waits for the blocks PortAudio still holds; they are sent too
+    while not blocks.empty():
+        send(*blocks.get_nowait())
+    stream.close()
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(json.loads(sys.argv[1])))
+    except BrokenPipeError:  # the parent is gone: nobody left to tell
+        sys.exit(0)
