@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import faulthandler
 import importlib.util
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -98,3 +101,37 @@ def serve_server():
     )
     yield server
     server.stop()
+
+
+# The test process itself stays near 1 GB. Past this, something is piling up (a child's
+# output read into memory, say): stop with the running test's name and every thread's
+# stack, instead of the kernel's silent OOM kill that takes the whole CI run with it.
+MEMORY_LIMIT_GB = float(os.environ.get("STREAMEMO_TEST_MEMORY_LIMIT_GB", "8"))
+
+
+def _rss_gb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**30
+
+
+def _watch_memory(config) -> None:
+    while True:
+        time.sleep(1.0)
+        if (rss := _rss_gb()) > MEMORY_LIMIT_GB:
+            test = os.environ.get("PYTEST_CURRENT_TEST", "?")
+            capture = config.pluginmanager.getplugin("capturemanager")
+            if capture is not None:
+                capture.suspend_global_capture(in_=False)  # back to the real stderr
+            sys.__stderr__.write(
+                f"\nthe test process holds {rss:.1f} GB (limit {MEMORY_LIMIT_GB:g} GB, "
+                f"STREAMEMO_TEST_MEMORY_LIMIT_GB) during {test}; stacks:\n"
+            )
+            faulthandler.dump_traceback(sys.__stderr__, all_threads=True)
+            os._exit(3)
+
+
+def pytest_configure(config):
+    if os.path.exists("/proc/self/statm"):
+        threading.Thread(
+            target=_watch_memory, args=(config,), name="memory-watch", daemon=True
+        ).start()
