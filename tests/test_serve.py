@@ -67,7 +67,10 @@ def test_a_stream_gets_its_events_back_and_every_events_client_too(serve_server,
     assert wer([t["text"] for t in truth], [u["text"] for u in utterances]) < 0.15
     assert all(u["text_emotion"] and u["audio_emotion"] and u["emotion"] for u in utterances)
     # the same events, as the same JSON, reached the /events client
-    seen = watcher.wait_for(lambda got: any(e.get("state") == "stopped" for e in got))
+    # (another stream's "stopped" may be in the replayed history: wait for this one's)
+    seen = watcher.wait_for(
+        lambda got: any(e.get("state") == "stopped" and e["stream"] == "diary" for e in got)
+    )
     mine = [e for e in seen if e["stream"] == "diary" and e["type"] != "partial"]
     assert mine == [e for e in events if e["type"] != "partial"]
     watcher.close()
