@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import queue
+import signal
 import struct
 import sys
 import threading
@@ -88,6 +89,9 @@ def main(spec: dict) -> int:
 
 
 if __name__ == "__main__":
+    # Ctrl-C in a terminal reaches the whole process group; the parent decides when to
+    # stop (it closes stdin) so that the blocks this process holds are still sent.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         sys.exit(main(json.loads(sys.argv[1])))
     except BrokenPipeError:  # the parent is gone: nobody left to tell

@@ -310,3 +310,54 @@ def test_a_capture_process_that_hangs_is_killed_and_replaced(vmic16, monkeypatch
     assert all(isinstance(b, Block) for b in after)
     assert source._capture is None  # stop() let the new one finish and end
     assert all(isinstance(b, Block) for b in rest)
+
+
+def test_ctrl_c_in_a_terminal_leaves_the_capture_process_to_its_parent(vmic16, tmp_path):
+    """A terminal sends Ctrl-C to the whole process group: the capture process must not
+    die of it, so the run stops as usual, with what was captured, and no lost device."""
+    out = tmp_path / "group.jsonl"
+    env = {**os.environ, **vmic16.client_env}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamemo", "run", "--config", str(OFFLINE_CONFIG),
+         "-o", f"audio.model={shared('models/todai-audio-v1')}", "-o", "text.enabled=false",
+         "--sink", f"jsonl:{out}"],
+        cwd=REPO, env=env, start_new_session=True,  # its own group, as under a terminal
+        stdout=subprocess.DEVNULL, stderr=(tmp_path / "group.stderr").open("w"),
+    )  # fmt: skip
+    try:
+        _wait_for(out, lambda e: e.get("state") == "listening")
+        capture = [
+            int(pid)
+            for pid in subprocess.run(
+                ["pgrep", "-g", str(proc.pid), "-f", "streamemo.capture_child"],
+                capture_output=True, text=True,
+            ).stdout.split()
+        ]  # fmt: skip
+        assert len(capture) == 1
+        vmic16.play(shared("audio/en/utterances/en_05_joy.wav"))
+        os.killpg(proc.pid, signal.SIGINT)  # mid-hangover: the sentence is finished on exit
+        assert proc.wait(timeout=60) == 0, (tmp_path / "group.stderr").read_text()[-2000:]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    events = _events(out)
+    assert [e["state"] for e in events if e["type"] == "status"] == [
+        "started", "listening", "stopped"
+    ]  # fmt: skip
+    assert len([e for e in events if e["type"] == "utterance"]) == 1
+
+
+def test_the_capture_process_ignores_sigint_and_ends_when_asked(vmic16, monkeypatch):
+    for key, value in vmic16.client_env.items():
+        monkeypatch.setenv(key, value)
+    from streamemo.capture import CaptureProcess
+
+    arrived: list[float] = []
+    capture = CaptureProcess(None, 16000, 480, lambda _s, at: arrived.append(at), lambda _c: None)
+    os.kill(capture.pid, signal.SIGINT)
+    time.sleep(0.6)
+    count = len(arrived)
+    time.sleep(0.3)
+    assert capture.running and len(arrived) > count  # still capturing after Ctrl-C
+    capture.stop()  # stdin closes: it stops its stream, sends the rest, exits 0
+    assert capture.done.wait(5) and capture.proc.wait(5) == 0
