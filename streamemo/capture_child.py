@@ -24,6 +24,7 @@ from typing import BinaryIO
 # process on one machine, so the parent can measure latency from the callback)
 HEADER = struct.Struct("<cId")
 AUDIO, OPENED, COUNTERS, ERROR = b"A", b"O", b"C", b"E"
+_QUEUE_BLOCKS = 1000  # ~30 s of 30 ms blocks, should the parent stop reading
 
 
 def write(out: BinaryIO, kind: bytes, payload: bytes, at: float | None = None) -> None:
@@ -39,7 +40,7 @@ def main(spec: dict) -> int:
 
         sd = sounddevice()
         info = input_device(spec["device"])
-        blocks: queue.Queue[tuple[float, bytes]] = queue.Queue(maxsize=spec.get("queue", 1000))
+        blocks: queue.Queue[tuple[float, bytes]] = queue.Queue(maxsize=_QUEUE_BLOCKS)
         counters = {"input_overflows": 0, "dropped": 0}
 
         def callback(indata, frames, time_info, status) -> None:
