@@ -4,6 +4,7 @@
     python -m benchmarks --update-readme     # ... and write it into benchmarks/README.md
     python -m benchmarks --quick --out DIR   # tiny inputs, one repetition (the smoke test)
     python -m benchmarks --only voice overhead
+    python -m benchmarks soak --minutes 60   # the hour through the virtual mic (soak.py)
 
 Run it from the repository root with ../shared beside it (or $STREAMEMO_SHARED).
 """
@@ -108,6 +109,11 @@ def text_accuracy(settings: Settings) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    rest = sys.argv[1:] if argv is None else argv
+    if rest[:1] == ["soak"]:  # its own options: python -m benchmarks soak --help
+        from benchmarks import soak
+
+        return soak.main(rest[1:], _wait_quiet)
     args = _parser().parse_args(argv)
     if args.render:
         return _render(args.render, args.update_readme)

@@ -19,9 +19,6 @@ reported: the difference is the audio stack's delay (paplay, PulseAudio, PortAud
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -38,8 +35,8 @@ from benchmarks.common import (
     log,
     long_clip,
     percentiles,
-    shared_path,
 )
+from benchmarks.vmic import VirtualMic
 
 
 # -- matching events to the truth ---------------------------------------------------------------
@@ -155,51 +152,6 @@ def analyse_file_realtime(run: runs.ProbeRun, clip: Clip, settings: Settings) ->
 
 
 # -- the virtual microphone ------------------------------------------------------------------------
-class VirtualMic:
-    """../shared/tools/vmic.sh with a daemon of our own (its own VMIC_DIR), 16 kHz."""
-
-    def __init__(self) -> None:
-        self.script = shared_path("tools/vmic.sh")
-        self.env = {
-            **os.environ,
-            "VMIC_DIR": f"/tmp/streamemo-bench-vmic-{os.getpid()}",
-            "VMIC_VENV": "/tmp/streamemo-bench-vmic-venv",  # kept: pip runs once
-            "VMIC_RATE": str(SAMPLE_RATE),
-        }
-        started = self._run("start")
-        if started.returncode != 0:
-            raise MissingData(
-                f"the virtual microphone did not start: {(started.stdout + started.stderr)[-400:]}"
-            )
-        exports = self._run("env").stdout
-        self.client_env = dict(
-            line.removeprefix("export ").split("=", 1)
-            for line in exports.splitlines()
-            if line.startswith("export ")
-        )
-
-    def _run(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            ["bash", str(self.script), *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-
-    def play(self, wav: Path) -> float:
-        """Play in real time (blocks); returns the Unix time just before paplay started."""
-        began = time.time()
-        subprocess.run(
-            ["bash", str(self.script), "play", str(wav)], env=self.env, check=True, timeout=3600
-        )
-        return began
-
-    def stop(self) -> None:
-        self._run("stop")
-        shutil.rmtree(self.env["VMIC_DIR"], ignore_errors=True)  # the venv is kept apart
-
-
 def file_segments(clip: Clip, settings: Settings) -> list[tuple[float, float]]:
     """The utterances streamemo's segmenter finds in the file itself (file seconds)."""
     from streamemo.audio_io import read_all

