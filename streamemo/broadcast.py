@@ -27,6 +27,18 @@ REPLAYED = frozenset({"utterance", "status"})  # what a new client is sent from 
 TOO_SLOW = 1008  # policy violation: the client did not read its events
 INVALID = 1007  # a message the server cannot use (bad JSON, unknown event type)
 
+# Tasks nobody awaits: the loop holds only weak references to them, and one collected
+# while pending prints "Task was destroyed but it is pending!".
+_BACKGROUND: set[asyncio.Task] = set()
+
+
+def background(coroutine) -> asyncio.Task:
+    """Run ``coroutine`` on the running loop, held until it is done."""
+    task = asyncio.get_running_loop().create_task(coroutine)
+    _BACKGROUND.add(task)
+    task.add_done_callback(_BACKGROUND.discard)
+    return task
+
 
 class SubscriptionError(ValueError):
     """A subscription message or query that names no valid event types."""
@@ -53,7 +65,7 @@ def parse_subscription(message: str | bytes) -> frozenset[str]:
         raise SubscriptionError("binary message on /events: send a JSON subscription")
     try:
         data = json.loads(message)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply
         raise SubscriptionError(
             'not JSON: send {"type": "subscribe", "events": ["utterance", ...]}'
         ) from None
@@ -107,6 +119,13 @@ class Subscriber:
             self._ending = (code, reason)
             self._wake.set()
 
+    def close(self) -> None:
+        """The connection is gone: stop the task that sends to it, else it waits forever for
+        events (after ``finish`` it ends by itself, once the close is done)."""
+        self.gone = True
+        if self._ending is None:
+            self._task.cancel()
+
     async def wait(self, timeout: float | None = None) -> None:
         """Until everything queued is sent and, after ``finish``, the close is sent."""
         try:
@@ -135,9 +154,7 @@ class Subscriber:
         self._task.cancel()  # a send stuck on a full socket buffer must not hold the close
         log.warning("events client %s disconnected: %s", self.name, reason)
         # the close frame goes out after what is already in the socket buffer
-        asyncio.get_running_loop().create_task(
-            close_or_abort(self.connection, TOO_SLOW, reason, self.close_timeout)
-        )
+        background(close_or_abort(self.connection, TOO_SLOW, reason, self.close_timeout))
 
 
 class Hub:
@@ -155,7 +172,9 @@ class Hub:
         self.subscribers.add(subscriber)
 
     def remove(self, subscriber: Subscriber) -> None:
+        """The subscriber's connection is gone."""
         self.subscribers.discard(subscriber)
+        subscriber.close()
 
     def publish(self, message: str, kind: str) -> None:
         if kind in REPLAYED and self.history.maxlen:
