@@ -82,6 +82,8 @@ class PcmDecoder:
             data = json.loads(text)
         except ValueError:
             data = None
+        except RecursionError:  # nested deeper than Python's stack: never a hello
+            raise WireError(INVALID, "JSON nested too deeply: a hello is one flat object") from None
         if not isinstance(data, dict) or data.get("type") not in ("hello", "end"):
             raise WireError(
                 UNSUPPORTED,
