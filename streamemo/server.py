@@ -9,6 +9,7 @@ threads hand it work with ``publish`` and ``call``, which never block.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import errno
 import hmac
 import http
@@ -54,6 +55,9 @@ CSP = (
     "frame-ancestors 'none'"
 )
 LOOPBACK_NAMES = {"localhost", "localhost.", "ip6-localhost"}
+# headers a request may carry once: with two, which one the checks read is a guess
+SINGLE_HEADERS = ("Host", "Authorization", "Origin", "Upgrade")
+BUSY = 1013  # try again later
 
 
 @dataclass
@@ -66,6 +70,7 @@ class ServerOptions:
     max_queue: int = 256  # events a client may fall behind before it is disconnected
     max_message_bytes: int = 256 * 1024  # any larger incoming message closes that connection
     history: int = 100  # recent utterance/status events sent first to a new /events client
+    max_event_clients: int = 64  # /events connections at once; more are turned away (1013)
     origins: list[str] = field(default_factory=list)  # other pages allowed to connect
     tls_cert: str | None = None  # PEM files: https/wss (browsers give the mic only
     tls_key: str | None = None  # to https pages, or to http://localhost)
@@ -78,6 +83,10 @@ class ServerOptions:
         if not isinstance(self.max_message_bytes, int) or self.max_message_bytes < 1024:
             raise ConfigError(
                 f"max_message_bytes must be at least 1024, not {self.max_message_bytes!r}"
+            )
+        if not isinstance(self.max_event_clients, int) or self.max_event_clients < 1:
+            raise ConfigError(
+                f"max_event_clients must be at least 1, not {self.max_event_clients!r}"
             )
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ConfigError("tls_cert and tls_key go together: set both or neither")
@@ -145,6 +154,7 @@ class EventServer:
         self._failure: BaseException | None = None
         self._flush_timeout = 2.0
         self._pages: dict[str, bytes] = {}
+        self._event_clients = 0  # open /events connections (loop thread only)
 
     # -- life cycle (any thread) ---------------------------------------------------
     def bind(self) -> None:
@@ -244,8 +254,20 @@ class EventServer:
 
     def _route(self, connection: ServerConnection, request: Request) -> Response | None:
         """Plain HTTP answers and every refusal happen here, before the handshake."""
+        response = self._answer(request)
+        if response is not None and _method(request) == "HEAD":
+            response = dataclasses.replace(response, body=b"")  # the headers of a GET
+        return response
+
+    def _answer(self, request: Request) -> Response | None:
         url = urlsplit(request.path)
         query = parse_qs(url.query)
+        for name in SINGLE_HEADERS:
+            if len(request.headers.get_all(name)) > 1:
+                return _text(400, f"more than one {name} header: send it once")
+        method = _method(request)
+        if method not in ("GET", "HEAD"):
+            return _text(405, f"method {method} not allowed: GET or HEAD", allow="GET, HEAD")
         if not self._host_ok(request):
             return _text(403, "unexpected Host header (DNS rebinding?): use the server's address")
         if not self._token_ok(request, query):
@@ -255,6 +277,8 @@ class EventServer:
             return self._static(url.path)
         if url.path not in ("/events", "/audio"):
             return _text(404, "not found: the dashboard is /, events /events, audio /audio")
+        if method != "GET":  # a websocket handshake is a GET
+            return _text(405, f"method {method} not allowed on {url.path}: GET", allow="GET")
         if url.path == "/audio" and self.audio is None:
             return _text(404, "this server takes no audio: start one with `streamemo serve`")
         if not self._origin_ok(request):
@@ -307,6 +331,18 @@ class EventServer:
             await self._events(connection)
 
     async def _events(self, connection: ServerConnection) -> None:
+        limit = self.options.max_event_clients
+        if self._event_clients >= limit:
+            why = f"server busy: {limit} events clients already (max_event_clients)"
+            await close_or_abort(connection, BUSY, why, self.close_timeout)
+            return
+        self._event_clients += 1
+        try:
+            await self._subscribe(connection)
+        finally:
+            self._event_clients -= 1
+
+    async def _subscribe(self, connection: ServerConnection) -> None:
         query = parse_qs(urlsplit(connection.request.path).query)
         types = parse_event_types(query["types"][0]) if "types" in query else None
         subscriber = Subscriber(
@@ -344,7 +380,11 @@ def _ssl_context(options: ServerOptions) -> ssl.SSLContext | None:
     return context
 
 
-def _response(status: int, body: bytes, content_type: str) -> Response:
+def _method(request: Request) -> str:
+    return getattr(request, "method", "GET")  # older websockets parse GET requests only
+
+
+def _response(status: int, body: bytes, content_type: str, allow: str | None = None) -> Response:
     headers = Headers(
         [
             ("Content-Type", content_type),
@@ -356,8 +396,11 @@ def _response(status: int, body: bytes, content_type: str) -> Response:
             ("Connection", "close"),
         ]
     )
+    if allow:
+        headers["Allow"] = allow
     return Response(status, http.HTTPStatus(status).phrase, headers, body)
 
 
-def _text(status: int, message: str) -> Response:
-    return _response(status, (message.rstrip("\n") + "\n").encode(), "text/plain; charset=utf-8")
+def _text(status: int, message: str, allow: str | None = None) -> Response:
+    body = (message.rstrip("\n") + "\n").encode()
+    return _response(status, body, "text/plain; charset=utf-8", allow)
