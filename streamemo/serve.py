@@ -12,8 +12,8 @@ import argparse
 import asyncio
 import itertools
 import logging
+import math
 import os
-import signal
 import sys
 import threading
 from dataclasses import dataclass
@@ -23,7 +23,7 @@ import pluggy
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from streamemo.broadcast import Subscriber, close_or_abort
+from streamemo.broadcast import Subscriber, background, close_or_abort
 from streamemo.config import call_factory, load_config
 from streamemo.errors import ConfigError
 from streamemo.events import Event, StatusEvent, event_to_json
@@ -31,22 +31,35 @@ from streamemo.net_source import NetworkSource, PcmDecoder, WireError
 from streamemo.pipeline import Analysers, Pipeline, build_stage
 from streamemo.plugins import Registry
 from streamemo.server import EventServer, ServerOptions, close_reason
+from streamemo.signals import on_stop_signals, quit_now
 
 log = logging.getLogger("streamemo")
 
 BUSY = 1013  # try again later
+IDLE = 1008  # policy: a connection that holds a place and sends no audio
+DRAIN_S = 120  # at Ctrl-C, how long the streams may take to finish what they were sent
 
 
 @dataclass
 class ServeOptions(ServerOptions):
-    """The ``[serve]`` table: the server's options plus a limit on streams."""
+    """The ``[serve]`` table: the server's options plus limits on streams and idling."""
 
-    max_streams: int = 8
+    max_streams: int = 8  # connections that send audio, each with its own pipeline
+    hello_timeout_s: float = 10.0  # a connection that sends neither a hello nor audio
+    idle_timeout_s: float = 30.0  # a stream, or a hello, followed by no audio for this long
+    max_waiting: int = 128  # connections with no audio yet; past it the oldest is closed
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not isinstance(self.max_streams, int) or self.max_streams < 1:
-            raise ConfigError(f"serve.max_streams must be at least 1, not {self.max_streams!r}")
+        for key in ("max_streams", "max_waiting"):
+            value = getattr(self, key)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"serve.{key} must be a whole number, at least 1, not {value!r}")
+        for key in ("hello_timeout_s", "idle_timeout_s"):
+            value = getattr(self, key)
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if not number or not math.isfinite(value) or value <= 0:
+                raise ConfigError(f"serve.{key} must be a number of seconds above 0, not {value!r}")
 
 
 class Serialised:
@@ -189,51 +202,100 @@ class StreamSession:
             if not self.done.done():
                 self.done.set_result(counters)
 
-        self.loop.create_task(flushed())
+        background(flushed())
 
 
 class AudioStreams:
-    """The ``/audio`` endpoint."""
+    """The ``/audio`` endpoint.
+
+    A connection takes one of ``max_streams`` places only once it sends audio. Before
+    that it waits, costing a socket and no pipeline: at most ``max_waiting`` of them (a
+    newcomer closes the one that waited longest), each closed after ``hello_timeout_s``
+    without a hello or audio, or ``idle_timeout_s`` after a hello. A stream that sends no
+    audio for ``idle_timeout_s`` is finished and closed. So idle sockets, however many,
+    never keep a real client out.
+    """
 
     def __init__(
         self,
         config: dict[str, Any],
         pm: pluggy.PluginManager,
         analysers: Analysers | None = None,
-        max_streams: int = 8,
+        max_streams: int | None = None,
+        options: ServeOptions | None = None,
     ):
         self.config = config
         self.pm = pm
         self.analysers = analysers
-        self.max_streams = max_streams
+        self.options = options or ServeOptions()
+        self.max_streams = self.options.max_streams if max_streams is None else max_streams
         self.sessions: dict[str, StreamSession] = {}  # loop thread only
         self.accepting = True
-        self.connections = 0  # open /audio connections, counted against max_streams
+        self.streaming = 0  # connections with a stream, counted against max_streams
+        self.waiting: dict[ServerConnection, None] = {}  # no audio yet, oldest first
         self._numbers = itertools.count(1)
 
-    async def handle(self, connection: ServerConnection, server: EventServer) -> None:
-        if not self.accepting or self.connections >= self.max_streams:
-            why = (
-                "server shutting down"
-                if not self.accepting
-                else f"server busy: {self.connections} streams already (serve.max_streams)"
-            )
-            await connection.close(BUSY, why)
-            return
-        self.connections += 1
-        try:
-            await self._stream(connection, server, next(self._numbers))
-        finally:
-            self.connections -= 1
+    def _busy(self) -> str | None:
+        if not self.accepting:
+            return "server shutting down"
+        if self.streaming >= self.max_streams:
+            return f"server busy: {self.streaming} streams already (serve.max_streams)"
+        return None
 
-    async def _stream(self, connection: ServerConnection, server: EventServer, number: int) -> None:
+    async def handle(self, connection: ServerConnection, server: EventServer) -> None:
+        why = self._busy()
+        if why:
+            await close_or_abort(connection, BUSY, why, server.close_timeout)
+            return
+        self._wait_in_line(connection, server)
+        holder: list[StreamSession] = []
+        try:
+            await self._stream(connection, server, next(self._numbers), holder)
+        finally:
+            self.waiting.pop(connection, None)
+            if holder:
+                self.streaming -= 1
+
+    def _wait_in_line(self, connection: ServerConnection, server: EventServer) -> None:
+        limit = self.options.max_waiting
+        if len(self.waiting) >= limit:
+            oldest = next(iter(self.waiting))
+            del self.waiting[oldest]
+            why = f"server busy: {limit} connections sent no audio yet (serve.max_waiting)"
+            log.debug("audio connection %s closed: %s", _peer(oldest), why)
+            background(close_or_abort(oldest, BUSY, why, server.close_timeout))
+        self.waiting[connection] = None
+
+    async def _stream(
+        self,
+        connection: ServerConnection,
+        server: EventServer,
+        number: int,
+        holder: list[StreamSession],
+    ) -> None:
         decoder = PcmDecoder()
         session: StreamSession | None = None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.options.hello_timeout_s
+        heard = False  # a hello or audio came: the idle timeout runs, not the hello's
         try:
-            async for message in connection:
+            while True:
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        message = await connection.recv()
+                except TimeoutError:
+                    await self._idle(connection, server, heard, session)
+                    break
                 samples = decoder.feed(message)
-                if session is None and (decoder.started or decoder.ended):
-                    session = self._open(connection, server, decoder, number)
+                audio = samples is not None and len(message) > 0  # an empty one is no audio
+                if audio or (isinstance(message, str) and not decoder.ended):  # or the hello
+                    heard = True
+                    deadline = loop.time() + self.options.idle_timeout_s
+                if session is None and (audio or decoder.ended):
+                    session = await self._open(connection, server, decoder, number)
+                    if session is None:
+                        return  # turned away: every stream place is taken
+                    holder.append(session)
                 if samples is not None and session is not None:
                     await session.put(samples)
                 if decoder.ended:
@@ -254,23 +316,50 @@ class AudioStreams:
         if session is not None:
             await session.done
 
-    def _open(
+    async def _idle(
+        self,
+        connection: ServerConnection,
+        server: EventServer,
+        heard: bool,
+        session: StreamSession | None,
+    ) -> None:
+        """No audio in time: a stream is finished (its events still go out), then closed;
+        a connection without one is closed now."""
+        if heard:
+            why = f"idle: no audio for {self.options.idle_timeout_s:g} s (serve.idle_timeout_s)"
+        else:
+            seconds = self.options.hello_timeout_s
+            why = f"idle: no hello or audio in {seconds:g} s (serve.hello_timeout_s)"
+        if session is not None:
+            log.info("stream %s: %s", session.name, why)
+            session.close_code, session.close_text = IDLE, why
+            return
+        log.debug("audio connection %s closed: %s", _peer(connection), why)
+        await close_or_abort(connection, IDLE, why, server.close_timeout)
+
+    async def _open(
         self,
         connection: ServerConnection,
         server: EventServer,
         decoder: PcmDecoder,
         number: int,
-    ) -> StreamSession:
+    ) -> StreamSession | None:
+        """The connection's stream, now that audio comes; None when there is no place."""
+        self.waiting.pop(connection, None)
+        why = self._busy()
+        if why:
+            await close_or_abort(connection, BUSY, why, server.close_timeout)
+            return None
+        self.streaming += 1
         name = decoder.name or f"ws-{number}"
         if name in self.sessions:  # names identify streams: keep them unique
             name = f"{name}-{number}"
         session = StreamSession(name, connection, server, self, decoder.types)
         self.sessions[name] = session
-        peer = connection.remote_address
         log.info(
             "stream %s connected from %s (%d Hz)",
             name,
-            f"{peer[0]}:{peer[1]}" if peer else "?",
+            _peer(connection),
             decoder.sample_rate,
         )
         return session
@@ -283,6 +372,11 @@ class AudioStreams:
             session.close_code, session.close_text = 1001, "server shutting down"
             session.source.end()
         return sessions
+
+
+def _peer(connection: ServerConnection) -> str:
+    peer = connection.remote_address
+    return f"{peer[0]}:{peer[1]}" if peer else "?"
 
 
 def serve_command(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
@@ -299,20 +393,18 @@ def serve_command(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     registry = Registry.collect(pm)
     build_stage(config, registry, "segmenter")  # a bad [segmenter] fails now, not per client
 
-    streams = AudioStreams(config, pm, max_streams=options.max_streams)
+    streams = AudioStreams(config, pm, options=options)
     server = EventServer(options, audio=streams, port_hint="pick another with --port")
     server.bind()  # before the models load: a busy port is reported at once
     stop = threading.Event()
-
-    def interrupt(signum, frame):  # first Ctrl-C: finish the streams; second: leave now
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        stop.set()
-
-    try:  # Ctrl-C while the models load leaves at once
+    try:  # Ctrl-C while the models load leaves at once (no thread is inside a model yet)
         streams.analysers = shared_analysers(Analysers.build(config, registry))
         server.start()
-        signal.signal(signal.SIGINT, interrupt)
-        signal.signal(signal.SIGTERM, interrupt)
+        # From now on the first Ctrl-C (or SIGTERM, SIGHUP) finishes every stream and the
+        # second quits with os._exit: a normal exit while a stream's thread is inside
+        # Whisper tears CTranslate2 down under it (exit 139). The handlers stay to the end,
+        # so a signal during the interpreter's own exit quits cleanly too.
+        on_stop_signals(stop.set, "stopping: finishing every stream")
         print(
             f"streamemo: serving on {server.url('/')} "
             f"(audio in: {server.url('/audio', True)}, events: {server.url('/events', True)})",
@@ -321,12 +413,13 @@ def serve_command(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
         )
         while not stop.wait(0.2):
             pass
-        print("streamemo: stopping (Ctrl-C again to quit at once)", file=sys.stderr)
         finishing = asyncio.run_coroutine_threadsafe(_finish(streams), server.loop)
         try:
-            finishing.result(timeout=120)
+            finishing.result(timeout=DRAIN_S)
         except TimeoutError:
-            print("streamemo: streams still busy after 120 s; leaving", file=sys.stderr)
+            print(f"streamemo: streams still busy after {DRAIN_S} s; leaving", file=sys.stderr)
+            server.close()
+            quit_now(1)  # a stream's thread is still inside a model: no teardown
     except KeyboardInterrupt:
         return 130
     finally:

@@ -151,8 +151,10 @@ def test_a_client_that_leaves_still_has_its_last_utterance_broadcast(light_serve
 def test_too_many_streams_are_turned_away(light_server):
     url = light_server.url("/audio", True)
     with connect(url) as one, connect(url) as two, connect(url) as three:
-        for ws in (one, two, three):
+        for ws in (one, two, three):  # audio takes a place (a hello alone does not)
             ws.send(json.dumps({"type": "hello"}))
+            ws.send(np.zeros(1600, "<i2").tobytes())
+            assert json.loads(ws.recv(timeout=30))["state"] == "started"
         assert close_of(url) == (1013, "server busy: 3 streams already (serve.max_streams)")
 
 
