@@ -65,7 +65,15 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("devices", help="list the audio capture devices (* marks the default)")
 
     serve = sub.add_parser(
-        "serve", help="take audio over websockets (/audio), send events (/events), show a dashboard"
+        "serve",
+        help="take audio over websockets (/audio), send events (/events), show a dashboard",
+        description="Take audio over websockets (/audio), send events (/events) and serve the "
+        "dashboard (/), all on one port.",
+        epilog="A token: set STREAMEMO_TOKEN=... in the environment (or -o serve.token=..., or "
+        "token in the config's [serve]); every client must then send ?token=... or an "
+        "Authorization: Bearer ... header. Set one before --host makes the server reachable "
+        "from other machines. The environment keeps it out of the process list. Other [serve] "
+        "options (max_streams, idle_timeout_s, ...) are in the README.",
     )
     serve.add_argument(
         "--config", metavar="FILE", help="a TOML config, e.g. configs/offline-en.toml"
