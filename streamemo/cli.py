@@ -6,7 +6,6 @@ import argparse
 import gc
 import logging
 import os
-import signal
 import sys
 from collections.abc import Sequence
 
@@ -14,6 +13,7 @@ from streamemo import __version__
 from streamemo.errors import StreamemoError
 
 EXIT_USAGE = 2
+EXIT_LOST = 1  # the run ended, but a sink or observer did not get every event
 
 
 def _override_option(parser: argparse.ArgumentParser) -> None:
@@ -137,6 +137,7 @@ def entry() -> None:
 def _run(args: argparse.Namespace, pm) -> int:
     from streamemo.config import load_config
     from streamemo.pipeline import Pipeline
+    from streamemo.signals import on_stop_signals, quit_on_signals
 
     config = load_config(args.config, args.overrides)
     source_options = {}
@@ -148,24 +149,28 @@ def _run(args: argparse.Namespace, pm) -> int:
         config["source"] = {"name": "mic", **({"device": args.device} if args.device else {})}
     elif args.device:
         source_options = {"device": args.device}
-    pipeline = Pipeline(config, pm, sinks=args.sink, source_options=source_options)
-
-    def interrupt(signum, frame):  # first Ctrl-C: finish what was heard; second: leave now
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        print("\nstreamemo: stopping (Ctrl-C again to quit at once)", file=sys.stderr)
-        pipeline.stop()
-
-    signal.signal(signal.SIGINT, interrupt)
+    # Ctrl-C, SIGTERM or SIGHUP while the models load (nothing captured yet): leave at once.
+    # Once audio flows, the first one finishes what was heard and flushes every sink (exit
+    # 0); a second one leaves at once (128 + its number), without the interpreter's
+    # teardown, which segfaults while a thread is inside CTranslate2.
+    restore_quit = quit_on_signals()
+    try:
+        pipeline = Pipeline(config, pm, sinks=args.sink, source_options=source_options)
+        restore_drain = on_stop_signals(pipeline.stop)
+    except BaseException:
+        restore_quit()
+        raise
     try:
         pipeline.run()
     except StreamemoError:
         raise
-    except KeyboardInterrupt:
-        return 130
     except Exception as exc:
         print(f"streamemo: error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    return 0
+    finally:
+        restore_drain()
+        restore_quit()
+    return EXIT_LOST if pipeline.events_lost else 0
 
 
 def _list_devices() -> int:
