@@ -1,6 +1,6 @@
 """The soak: an hour of speech played in real time into the virtual microphone.
 
-    python -m benchmarks soak                            # 60 min of audio: about 62 min
+    python -m benchmarks soak                            # 60 min of audio: about 61 min
     python -m benchmarks soak --minutes 3 --out /tmp/s   # a short check
     python -m benchmarks soak --update-readme            # ... and write the figures into
                                                          #     benchmarks/README.md
@@ -43,6 +43,7 @@ import argparse
 import itertools
 import json
 import re
+import subprocess
 import sys
 import tempfile
 import threading
@@ -347,9 +348,21 @@ def analyse(
     slice_s: float,
 ) -> dict[str, Any]:
     """Events and latency. ``began``: Unix time paplay was started (WAV second 0);
-    ``stream_start``: Unix time of stream second 0 (the ``listening`` status)."""
-    offset = began - stream_start  # WAV second 0 in stream seconds, on the play clock
+    ``stream_start``: Unix time of stream second 0 (the ``listening`` status).
+
+    The stream clock runs ahead of the play clock by a constant (the capture starts before
+    ``stream_start`` is stamped: 0.1-0.6 s on a busy machine), and pauses are 0.7 s, so the
+    truth is moved by the median (event end - true end) of a first matching before it is
+    matched again for good. Latency stays on the play clock."""
+    play_offset = began - stream_start  # WAV second 0 in stream seconds, on the play clock
     spans = [(e["start"], e["end"]) for _, e in utterances]
+    first = classify(spans, program.truth, play_offset)["pairs"]
+    ahead = float(
+        np.median([spans[k][1] - (play_offset + program.truth[i]["end"]) for i, k in first.items()])
+        if first
+        else 0.0
+    )
+    offset = play_offset + ahead
     found = classify(spans, program.truth, offset)
     rows = []
     for i, k in sorted(found["pairs"].items()):
@@ -360,7 +373,7 @@ def analyse(
                 "true_end_s": true_end,
                 "latency_ms": (arrived - (began + true_end)) * 1000,
                 "own_latency_ms": float(event["latency_ms"]),
-                "vad_end_ms": (event["end"] - (offset + true_end)) * 1000,
+                "vad_end_ms": (event["end"] - (play_offset + true_end)) * 1000,
                 "whisper_ms": float(event.get("timing", {}).get("transcribe_ms", 0.0)),
             }
         )
@@ -390,7 +403,8 @@ def analyse(
             "extra_events": [shown_event(k) for k in found["extra"][:20]],
         },
         "latency": {
-            "play_offset_s": offset,
+            "play_offset_s": play_offset,
+            "stream_clock_ahead_ms": ahead * 1000,  # the truth was matched with this shift
             "slice_s": slice_s,
             **{
                 key: percentiles([r[key] for r in rows])
@@ -451,7 +465,8 @@ def soak(opts: argparse.Namespace, work: Path) -> dict[str, Any]:
     jsonl, logs = work / "events.jsonl", work / "logs"
     cmd = command(jsonl, opts.override or [])
     mic = VirtualMic("soak")
-    player = None
+    player: subprocess.Popen | None = None
+    child: Child | None = None
     try:
         spawned = time.time()
         child = Child("soak-streamemo", cmd, logs, env=bench_env(mic.client_env))
@@ -480,7 +495,7 @@ def soak(opts: argparse.Namespace, work: Path) -> dict[str, Any]:
             if any(e["end"] >= last_end - 1.0 for _, e in tail.utterances()):
                 break
             time.sleep(0.1)
-        interrupted = time.time()
+        interrupted, alive = time.time(), child.alive()
         child.interrupt()  # Ctrl-C: finish what was heard, emit "stopped", exit 0
         result = child.wait(timeout=opts.exit_timeout)
         exited = time.time()
@@ -489,6 +504,9 @@ def soak(opts: argparse.Namespace, work: Path) -> dict[str, Any]:
     finally:
         if player is not None and player.poll() is None:
             player.kill()
+        if child is not None and child.alive():  # the soak failed half-way: leave nothing
+            child.proc.kill()
+            child.wait()
         mic.stop()
 
     figures = analyse(
@@ -539,6 +557,7 @@ def soak(opts: argparse.Namespace, work: Path) -> dict[str, Any]:
         "statuses": dict(statuses),
         "exit": {
             "code": result.returncode,
+            "alive_until_interrupt": alive,
             "stopped_status": stopped is not None,
             "stopped_after_interrupt": stopped is not None and stopped[0] >= interrupted,
             "utterances_counter_matches_sink": counters.get("utterances") == len(tail.utterances()),
@@ -595,7 +614,10 @@ def markdown(results: dict[str, Any]) -> str:
     c = r["counters"]
     notices = {k: v for k, v in r["statuses"].items() if k in ("overflow", "device-lost", "error")}
     info = results["machine"]
+    minutes = r["program"]["audio_seconds"] / 60
+    short = [] if minutes >= 50 else [f"**A short check ({minutes:.1f} min), not the hour.**  "]
     lines = [
+        *short,
         f"Run {results['date']} on `{info['node']}`: {info['cpu']}, {info['cores']} cores, "
         f"Python {info['python']}; load average (1 min) before / after: "
         f"{results['load']['before'][0]:.2f} / {results['load']['after'][0]:.2f}"
@@ -620,7 +642,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"| the event's own latency_ms, p50 / p95 (drift p50 / p95) | "
         f"{_ms(lat['own_latency_ms'])} ({_signed(drift.get('own_latency_ms_p50'))} / "
         f"{_signed(drift.get('own_latency_ms_p95'))}) |",
-        f"| stream clock: event end − true end, p50 / p95 (drift p50) | "
+        f"| Whisper's own time (timing.transcribe_ms), p50 / p95 | {_ms(lat['whisper_ms'])} |",
+        f"| event end (stream clock) − true end (play clock), p50 / p95 (drift p50) | "
         f"{_ms(lat['vad_end_ms'])} ({_signed(drift.get('vad_end_ms_p50'))}) |",
         f"| **RSS growth**: median of the last {_span(rss['window_s'])} − the first "
         f"{_span(rss['window_s'])} after {_span(rss['warmup_s'])} of playing | "

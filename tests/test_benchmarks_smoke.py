@@ -177,6 +177,7 @@ def test_soak_ends_with_the_stopped_status_and_exit_0_after_ctrl_c(soak):
     r = soak[1]["soak"]
     assert r["exit"] == {
         "code": 0,
+        "alive_until_interrupt": True,
         "stopped_status": True,
         "stopped_after_interrupt": True,
         "utterances_counter_matches_sink": True,
