@@ -25,7 +25,15 @@ import pluggy
 
 from streamemo.config import call_factory, check_options, stage_options
 from streamemo.errors import StreamemoError
-from streamemo.events import Event, LevelEvent, PartialEvent, StatusEvent, UtteranceEvent
+from streamemo.events import (
+    AudioEmotion,
+    Event,
+    LevelEvent,
+    PartialEvent,
+    StatusEvent,
+    UtteranceEvent,
+)
+from streamemo.fusion import confidence
 from streamemo.plugins import Registry
 from streamemo.sinks import SinkRunner, close_all
 from streamemo.stages import (
@@ -45,7 +53,16 @@ from streamemo.stages import (
 log = logging.getLogger("streamemo")
 _END = object()
 LEVEL_INTERVAL_S = 0.1  # live views redraw their level meter ten times a second
+# Below this (streamemo.fusion.confidence), a voice reading cannot tell its labels apart:
+# an utterance with no words and such a voice is skipped as no speech. Noise, tones and
+# the seed's model on speech it was not trained for all read about 0.003.
+VOICE_CONFIDENCE_MIN = 0.1
 DRAIN_S = 10.0  # pipeline.drain_s: how long the sinks may take to finish at the end
+
+
+def _has_words(text: str | None) -> bool:
+    """Whether a transcript holds a letter or a digit, not only punctuation."""
+    return bool(text) and any(ch.isalnum() for ch in text)
 
 
 def _ms(since: float) -> float:
@@ -205,6 +222,8 @@ class Pipeline:
             "partials": 0,
             "errors": 0,
             "partials_skipped": 0,
+            "skipped_no_speech": 0,  # utterances with no words and no confident voice
+            "skipped_no_speech_s": 0.0,  # and their seconds of audio
         }
         self._lock = threading.Lock()
 
@@ -383,14 +402,19 @@ class Pipeline:
             )
 
     def _hear_waiting(self) -> None:
+        # Live input: whatever else is already waiting goes along (the models share the
+        # work), and nothing waits for more. A source that says it is not live (a file read
+        # as fast as it decodes) fills each batch to batch_max or the end of the stream:
+        # which utterances share a Whisper window then depends on the audio alone, not on
+        # timing, so every run gives the same events. A source that does not say is live.
+        whole = getattr(self.source, "live", True) is False
         ended = False
         try:
             while not ended and (utt := self._utterances.get()) is not _END:
                 batch = [utt]
-                # whatever else is already waiting goes along: the models share the work
                 while len(batch) < self.batch_max:
                     try:
-                        more = self._utterances.get_nowait()
+                        more = self._utterances.get() if whole else self._utterances.get_nowait()
                     except queue.Empty:
                         break
                     if more is _END:
@@ -404,7 +428,8 @@ class Pipeline:
     def _read_heard(self) -> None:
         while (heard := self._heard.get()) is not _END:
             for item, event in zip(heard.batch, self._read(heard), strict=True):
-                self.emit(event, ended_at=item.ended_at)
+                if event is not None:  # None: no words, no confident voice (counted)
+                    self.emit(event, ended_at=item.ended_at)
 
     def _put(self, q: queue.Queue, item: Any) -> None:
         """Wait for room, but not for a consumer that died."""
@@ -415,11 +440,12 @@ class Pipeline:
             except queue.Full:
                 pass
 
-    def analyse(self, utt: Utterance) -> UtteranceEvent:
-        """Transcribe and read the text while the voice model runs beside it, then fuse."""
+    def analyse(self, utt: Utterance) -> UtteranceEvent | None:
+        """Transcribe and read the text while the voice model runs beside it, then fuse;
+        None for audio with no words and no confident voice reading (see ``_skip``)."""
         return self.analyse_many([utt])[0]
 
-    def analyse_many(self, batch: list[Utterance]) -> list[UtteranceEvent]:
+    def analyse_many(self, batch: list[Utterance]) -> list[UtteranceEvent | None]:
         """The same for utterances waiting together, through the stages' ``*_many`` methods."""
         return self._read(self._hear(batch))
 
@@ -439,15 +465,18 @@ class Pipeline:
             heard.timing["transcribe_ms"] = _ms(t0) / n
             for i, transcript in enumerate(transcripts):
                 if transcript is not None:
-                    heard.texts[i], heard.languages[i] = transcript.text, transcript.language
+                    # punctuation alone (Whisper's "." on a hum) is no words
+                    heard.texts[i] = transcript.text if _has_words(transcript.text) else ""
+                    heard.languages[i] = transcript.language
         return heard
 
     def _voice(self, audios: list[np.ndarray], ids: list[int]) -> tuple[list, float]:
         audio = self.analysers.audio  # may still be loading: wait here, not in Whisper's way
         return self._timed(self._each, audio, "analyse", audios, ids, "voice analyser")
 
-    def _read(self, heard: _Heard) -> list[UtteranceEvent]:
-        """Text emotion of what Whisper heard, the voice's result, fused into events."""
+    def _read(self, heard: _Heard) -> list[UtteranceEvent | None]:
+        """Text emotion of what Whisper heard, the voice's result, fused into events;
+        None for an utterance skipped as no speech (``_skip``)."""
         batch, texts, timing = heard.batch, heard.texts, heard.timing
         n = len(batch)
         ids = [utt.id for utt in batch]
@@ -471,8 +500,16 @@ class Pipeline:
             audio_emotions, audio_ms = heard.voice.result()
             timing["audio_ms"] = audio_ms / n
         fuser = self.analysers.fuser
-        events = []
+        events: list[UtteranceEvent | None] = []
         for i, utt in enumerate(batch):
+            if self._skip(texts[i], audio_emotions[i]):
+                seconds = (utt.end - utt.start) / SAMPLE_RATE
+                with self._lock:
+                    self.counters["skipped_no_speech"] += 1
+                    total = self.counters["skipped_no_speech_s"] + seconds
+                    self.counters["skipped_no_speech_s"] = round(total, 2)
+                events.append(None)
+                continue
             emotion = None
             if fuser is not None:
                 try:
@@ -496,6 +533,16 @@ class Pipeline:
                 )
             )
         return events
+
+    def _skip(self, text: str | None, voice: AudioEmotion | None) -> bool:
+        """No words and no confident voice reading: noise, a tone, a cough. Such an
+        utterance has nothing to say, and fusing a flat voice reading would only invent
+        an emotion; it is counted (skipped_no_speech, and its seconds) instead of sent.
+        No words: Whisper heard none, or there is no transcriber; an utterance whose
+        transcription failed keeps its event (with its error)."""
+        if text or (text is None and self.analysers.has("transcriber")):
+            return False
+        return voice is None or confidence(voice.scores) < VOICE_CONFIDENCE_MIN
 
     def _each(self, stage: Any, method: str, items: list, ids: list[int], what: str) -> list:
         """``stage.<method>`` over items, or ``<method>_many`` at once when it has one.
