@@ -12,10 +12,12 @@ import copy
 import inspect
 import tomllib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from streamemo.errors import ConfigError
+from streamemo.option_types import mismatch, non_finite, show
 
 STAGES = ("source", "segmenter", "transcriber", "text", "audio", "fusion")
 
@@ -98,7 +100,29 @@ def load_config(path: str | Path | None, overrides: list[str] = ()) -> dict[str,
             f"unknown config section(s) {', '.join(sorted(unknown))}: "
             f"valid ones are {', '.join(DEFAULTS)}"
         )
+    _check_shape(config)
     return config
+
+
+def _check_shape(config: dict[str, Any]) -> None:
+    """Tables where tables belong, and a list of sink specs: one line, not a traceback later."""
+    for section in (*STAGES, "sink", "pipeline", "serve"):
+        if section in config and not isinstance(config[section], dict):
+            raise ConfigError(
+                f"{section} must be a table ([{section}], or -o {section}.KEY=VALUE), "
+                f"not {show(config[section])}"
+            )
+    sinks = config.get("sinks", [])
+    if not isinstance(sinks, list) or not all(isinstance(spec, str) for spec in sinks):
+        raise ConfigError(
+            f'sinks must be a list of sink specs, e.g. ["console", "jsonl:out.jsonl"], '
+            f"not {show(sinks)}"
+        )
+    for name, table in config.get("sink", {}).items():
+        if not isinstance(table, dict):
+            raise ConfigError(
+                f"sink.{name} must be a table of the {name!r} sink's options, not {show(table)}"
+            )
 
 
 def _merge(base: dict, extra: dict) -> None:
@@ -138,39 +162,160 @@ def stage_options(config: dict, stage: str) -> tuple[str, bool, dict[str, Any]]:
     name = section.pop("name", None)
     enabled = section.pop("enabled", True)
     if not isinstance(enabled, bool):
-        raise ConfigError(f"{stage}.enabled must be true or false, not {enabled!r}")
+        raise ConfigError(f"{stage}.enabled must be true or false, not {show(enabled)}")
     if not name:
         raise ConfigError(f"[{stage}] needs a name: set -o {stage}.name=PLUGIN")
+    if not isinstance(name, str):
+        raise ConfigError(f"{stage}.name must be a plugin's name, not {show(name)}")
     return name, enabled, section
 
 
-def call_factory(factory: Callable[..., Any], options: dict[str, Any], where: str) -> Any:
-    """Call a stage factory, turning an unknown or missing key into one clear line."""
-    check_options(factory, options, where)
+def call_factory(
+    factory: Callable[..., Any], options: dict[str, Any], where: str, *, key: str | None = None
+) -> Any:
+    """Call a stage factory, turning an unknown, missing or mistyped key into one clear line."""
+    check_options(factory, options, where, key=key)
     return factory(**options)
 
 
-def check_options(factory: Callable[..., Any], options: dict[str, Any], where: str) -> None:
-    """An unknown or missing key of a stage factory, as one clear line."""
-    try:
-        signature = inspect.signature(factory)
-    except (TypeError, ValueError):
-        return
-    params = signature.parameters
-    takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
-    named = [n for n, p in params.items() if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    unknown = [k for k in options if k not in named]
+def check_options(
+    factory: Callable[..., Any], options: dict[str, Any], where: str, *, key: str | None = None
+) -> None:
+    """An unknown, missing or mistyped key of a factory, or a NaN/infinity, as one line.
+
+    Types come from the factory's annotations (``int``, ``float``, ``bool``, ``str``,
+    ``Literal[...]``, ``list[...]``, ``dict[...]``, ``X | None``). ``key`` is the config
+    path of the options (``transcriber``, ``sink.jsonl``) for messages; by default it is
+    read from ``where`` (``[transcriber] 'faster-whisper'``, ``sink 'jsonl'``).
+    """
+    declared = declared_options(factory)
+    if declared is None:
+        params: dict[str, inspect.Parameter] = {}
+        takes_any = True
+    else:
+        params, takes_any = declared
+    unknown = [k for k in options if k not in params]
     if unknown and not takes_any:
         raise ConfigError(
             f"unknown option(s) {', '.join(unknown)} for {where}; "
-            f"valid: {', '.join(named) or 'none'}"
+            f"valid: {', '.join(params) or 'none'}"
         )
-    missing = [
-        n
-        for n, p in params.items()
-        if p.default is p.empty
-        and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
-        and n not in options
-    ]
+    missing = [n for n, p in params.items() if p.default is p.empty and n not in options]
     if missing:
         raise ConfigError(f"{where} needs option(s) {', '.join(missing)}")
+    prefix = key if key is not None else _key_of(where)
+    for name, value in options.items():
+        path = f"{prefix}.{name}" if prefix else name
+        if (bad := non_finite(value, path)) is not None:
+            raise ConfigError(f"{bad} must be a finite number, not {show(_at(value, bad, path))}")
+        param = params.get(name)
+        if param is None or isinstance(param.annotation, str):  # undeclared or unevaluated
+            continue
+        if (found := mismatch(value, param.annotation, path)) is not None:
+            where_bad, expected, got = found
+            hint = _hint(got, expected, where_bad)
+            raise ConfigError(f"{where_bad} must be {expected}, not {show(got)}{hint}")
+
+
+def option_defaults(factory: Callable[..., Any]) -> dict[str, Any]:
+    """The declared options that have a default, with it."""
+    params, _ = declared_options(factory) or ({}, True)
+    return {n: p.default for n, p in params.items() if p.default is not p.empty}
+
+
+def declared_options(
+    factory: Callable[..., Any],
+) -> tuple[dict[str, inspect.Parameter], bool] | None:
+    """The keyword parameters a factory declares, and whether it takes any other key;
+    None when it has no signature to read.
+
+    A class whose ``__init__`` passes ``**options`` on (a subclass of a built-in stage)
+    declares its own parameters plus those of the base classes they reach.
+    """
+    signature = _signature(factory)
+    if signature is None:
+        return None
+    params = _keywords(signature)
+    takes_any = _takes_any(signature)
+    if takes_any and inspect.isclass(factory):
+        for base in factory.__mro__[1:]:
+            if base is object:
+                break
+            if "__init__" not in vars(base):
+                continue
+            base_signature = _signature(base.__init__)
+            if base_signature is None:
+                break
+            for name, param in _keywords(base_signature).items():
+                if name != "self":
+                    params.setdefault(name, param)
+            if not _takes_any(base_signature):
+                takes_any = False
+                break
+    return params, takes_any
+
+
+def _signature(factory: Callable[..., Any]) -> inspect.Signature | None:
+    try:
+        return inspect.signature(factory, eval_str=True)
+    except (TypeError, ValueError):
+        return None  # a builtin or C factory: nothing to check against
+    except Exception:  # an annotation that does not evaluate: check names, not types
+        try:
+            return inspect.signature(factory)
+        except (TypeError, ValueError):
+            return None
+
+
+def _keywords(signature: inspect.Signature) -> dict[str, inspect.Parameter]:
+    kinds = (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return {n: p for n, p in signature.parameters.items() if p.kind in kinds}
+
+
+def _takes_any(signature: inspect.Signature) -> bool:
+    return any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
+
+
+def _key_of(where: str) -> str:
+    """``[transcriber] 'faster-whisper'`` -> ``transcriber``; ``sink 'jsonl'`` -> ``sink.jsonl``."""
+    if where.startswith("[") and "]" in where:
+        return where[1 : where.index("]")]
+    kind, _, name = where.partition(" ")
+    return f"{kind}.{name.strip(chr(39))}" if name else kind
+
+
+def _at(value: Any, bad: str, path: str) -> Any:
+    """The item at key path ``bad`` inside ``value`` (found at ``path``)."""
+    rest = bad[len(path) :]
+    for part in rest.replace("[", ".[").split(".")[1:]:
+        value = value[int(part[1:-1])] if part.startswith("[") else value[part]
+    return value
+
+
+def _hint(value: Any, expected: str, path: str) -> str:
+    """A number where text was meant (-o reads values as TOML): how to quote it."""
+    if "a string" in expected and isinstance(value, int | float) and not isinstance(value, bool):
+        return f" (for the text, quote it: -o '{path}=\"{value}\"')"
+    return ""
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    """The ``[pipeline]`` table: every key it takes, in one place."""
+
+    frame_queue: int = 4000  # 30 ms blocks between the source and the segmenter
+    utterance_queue: int = 32  # utterances waiting for Whisper
+    partial_queue: int = 2  # partials waiting for the voice model (newest wins)
+    batch_max: int = 16  # utterances analysed together when waiting at once (1: never)
+    drain_s: float = 10.0  # how long the sinks may take to finish at the end
+
+    def __post_init__(self) -> None:
+        for name in ("frame_queue", "utterance_queue", "partial_queue", "batch_max"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"pipeline.{name} must be at least 1, not {getattr(self, name)}")
+        if self.drain_s < 0:
+            raise ConfigError(f"pipeline.drain_s must be 0 or more seconds, not {self.drain_s}")
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> PipelineOptions:
+        return call_factory(cls, dict(config.get("pipeline") or {}), "[pipeline]")

@@ -15,3 +15,16 @@ class ModelNotFoundError(StreamemoError):
 
 class InputError(StreamemoError):
     """An input file or stream that cannot be read."""
+
+
+class PreflightError(StreamemoError):
+    """Everything the start-up checks found wrong, in one message (still one line)."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(dict.fromkeys(problems))  # the same problem twice is said once
+        if len(self.problems) == 1:
+            message = self.problems[0]
+        else:
+            numbered = " ".join(f"({i}) {p}" for i, p in enumerate(self.problems, 1))
+            message = f"{len(self.problems)} problems: {numbered}"
+        super().__init__(message)

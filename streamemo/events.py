@@ -7,6 +7,7 @@ analysis switched off, no words heard) is ``None`` and appears as ``null``.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -133,11 +134,24 @@ def event_to_dict(event: Event) -> dict[str, Any]:
                 part["score"] = round(part["score"], _PROB_DIGITS)
             for sentence in part.get("sentences", ()):
                 sentence["score"] = round(sentence["score"], _PROB_DIGITS)
-    return out
+    return _finite(out)
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities as ``None``: JSON has no such numbers (``json.dumps`` would
+    write ``NaN``, which no JSON parser, and so no dashboard, accepts)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def event_to_json(event: Event) -> str:
-    return json.dumps(event_to_dict(event), ensure_ascii=False)
+    """One line of strict JSON (never ``NaN`` or ``Infinity``)."""
+    return json.dumps(event_to_dict(event), ensure_ascii=False, allow_nan=False)
 
 
 def event_from_dict(data: dict[str, Any]) -> Event:

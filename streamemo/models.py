@@ -87,9 +87,23 @@ def _package_dir(spec: str, *, what: str, option: str) -> Path:
     return folder
 
 
+# hub snapshots already found, by (repo id, patterns, offline): the start-up check finds
+# the model and the load that follows reuses the folder instead of asking the hub again
+_found: dict[tuple[str, tuple[str, ...], bool], Path] = {}
+
+
 def _hub_snapshot(
     repo_id: str, *, what: str, option: str, allow_patterns: list[str] | None
 ) -> Path:
+    key = (repo_id, tuple(allow_patterns or ()), hub_offline())
+    if (folder := _found.get(key)) is not None and folder.is_dir():
+        return folder
+    folder = _download(repo_id, what=what, option=option, allow_patterns=allow_patterns)
+    _found[key] = folder
+    return folder
+
+
+def _download(repo_id: str, *, what: str, option: str, allow_patterns: list[str] | None) -> Path:
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import HFValidationError
 

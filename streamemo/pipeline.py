@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 import pluggy
 
-from streamemo.config import call_factory, check_options, stage_options
-from streamemo.errors import StreamemoError
+from streamemo import preflight
+from streamemo.config import PipelineOptions, call_factory, check_options, stage_options
+from streamemo.errors import PreflightError, StreamemoError
 from streamemo.events import (
     AudioEmotion,
     Event,
@@ -57,7 +58,7 @@ LEVEL_INTERVAL_S = 0.1  # live views redraw their level meter ten times a second
 # an utterance with no words and such a voice is skipped as no speech. Noise, tones and
 # the seed's model on speech it was not trained for all read about 0.003.
 VOICE_CONFIDENCE_MIN = 0.1
-DRAIN_S = 10.0  # pipeline.drain_s: how long the sinks may take to finish at the end
+DRAIN_S = PipelineOptions.drain_s  # pipeline.drain_s: how long the sinks may take at the end
 
 
 def _has_words(text: str | None) -> bool:
@@ -84,7 +85,7 @@ def build_stage(
     entry = registry.get(stage, name)
     options.update(extra or {})
     if loader is not None:
-        check_options(entry.factory, options, f"[{stage}] {name!r}")
+        check_options(entry.factory, options, f"[{stage}] {name!r}", key=stage)
         return loader.submit(_load, entry, options, stage, name)
     return _load(entry, options, stage, name)
 
@@ -92,7 +93,7 @@ def build_stage(
 def _load(entry: Any, options: dict[str, Any], stage: str, name: str) -> Any:
     started = time.perf_counter()
     try:
-        built = call_factory(entry.factory, options, f"[{stage}] {name!r}")
+        built = call_factory(entry.factory, options, f"[{stage}] {name!r}", key=stage)
     except StreamemoError:
         raise
     except Exception as exc:  # a plugin's own bug: name the plugin, not a traceback
@@ -134,24 +135,37 @@ class Analysers:
 
     @classmethod
     def build(
-        cls, config: dict[str, Any], registry: Registry, *, background: bool = False
+        cls,
+        config: dict[str, Any],
+        registry: Registry,
+        *,
+        background: bool = False,
+        checked: bool = False,
     ) -> Analysers:
         """Every model loaded; with ``background``, the text and voice models load on
-        a thread of their own (audio can flow and Whisper work meanwhile)."""
+        a thread of their own (audio can flow and Whisper work meanwhile).
+
+        First every model is looked for and every option checked (``streamemo.preflight``):
+        one error names all that is wrong, before anything loads. ``checked``: the caller
+        has done that already."""
+        if not checked and (problems := preflight.check_analysers(config, registry)):
+            raise PreflightError(problems)
         single_threaded_blas()
-        transcriber = build_stage(config, registry, "transcriber")
+        fuser = build_stage(config, registry, "fusion")  # cheap: a bad map fails before Whisper
         loader = ThreadPoolExecutor(1, thread_name_prefix="loading") if background else None
+        loaded = False
         try:
-            return cls(
-                transcriber=transcriber,
-                # text emotion reads the transcript: no transcriber, no text analysis
-                text=build_stage(config, registry, "text", loader=loader) if transcriber else None,
-                audio=build_stage(config, registry, "audio", loader=loader),
-                fuser=build_stage(config, registry, "fusion"),
-            )
+            # the background loads start first: they import torch while Whisper loads here
+            hearing = stage_options(config, "transcriber")[1]
+            # text emotion reads the transcript: no transcriber, no text analysis
+            text = build_stage(config, registry, "text", loader=loader) if hearing else None
+            audio = build_stage(config, registry, "audio", loader=loader)
+            analysers = cls(build_stage(config, registry, "transcriber"), text, audio, fuser)
+            loaded = True
+            return analysers
         finally:
-            if loader is not None:
-                loader.shutdown(wait=False)  # the loads go on; the thread ends after them
+            if loader is not None:  # the loads go on (unless Whisper failed); the thread ends
+                loader.shutdown(wait=False, cancel_futures=not loaded)
 
     def has(self, stage: str) -> bool:
         """Whether the stage is on (loaded or loading)."""
@@ -216,7 +230,17 @@ class Pipeline:
         self.pm = pm
         self.registry = Registry.collect(pm)
         self.stderr = stderr or sys.stderr
-        opts = config.get("pipeline", {})
+        specs = sinks if sinks is not None else config.get("sinks", ["console"])
+        # everything checked at once, before anything is built: one line names every problem
+        preflight.check_run(
+            config,
+            self.registry,
+            sinks=specs,
+            source=source is None,
+            source_options=source_options,
+            analysers=analysers is None,
+        )
+        self.options = PipelineOptions.from_config(config)
         self.counters: dict[str, int] = {
             "utterances": 0,
             "partials": 0,
@@ -230,25 +254,45 @@ class Pipeline:
         self.source = source or build_stage(config, self.registry, "source", source_options)
         self.stream = getattr(self.source, "name", "stream")
         self.segmenter = build_stage(config, self.registry, "segmenter")
-        self.analysers = analysers or Analysers.build(config, self.registry, background=True)
-        specs = sinks if sinks is not None else config.get("sinks", ["console"])
-        self.sinks = [
-            SinkRunner.from_spec(spec, self.registry, config.get("sink", {}), self._sink_error)
-            for spec in specs
-        ] + [SinkRunner(sink, type(sink).__name__, self._sink_error) for sink in extra_sinks]
-        self._frames: queue.Queue = queue.Queue(maxsize=opts.get("frame_queue", 4000))
-        self._utterances: queue.Queue = queue.Queue(maxsize=opts.get("utterance_queue", 32))
-        self._partials: queue.Queue = queue.Queue(maxsize=opts.get("partial_queue", 2))
+        self.analysers = analysers or Analysers.build(
+            config, self.registry, background=True, checked=True
+        )
+        self.sinks = self._build_sinks(specs, config.get("sink", {})) + [
+            SinkRunner(sink, type(sink).__name__, self._sink_error) for sink in extra_sinks
+        ]
+        self._frames: queue.Queue = queue.Queue(maxsize=self.options.frame_queue)
+        self._utterances: queue.Queue = queue.Queue(maxsize=self.options.utterance_queue)
+        self._partials: queue.Queue = queue.Queue(maxsize=self.options.partial_queue)
         self._heard: queue.Queue = queue.Queue(maxsize=4)  # batches between Whisper and text
         # utterances analysed together when they are waiting at once (1: never)
-        self.batch_max = max(1, int(opts.get("batch_max", 16)))
+        self.batch_max = self.options.batch_max
         # how long the sinks may take to write what is queued once the run ends
-        self.drain_s = float(opts.get("drain_s", DRAIN_S))
+        self.drain_s = float(self.options.drain_s)
         self.events_lost = 0  # events a sink or observer did not get: the run exits 1
         self._observer_failures: dict[str, int] = {}  # plugin -> streamemo_event failures
         self._events = 0
         self._audio_pool = ThreadPoolExecutor(1, thread_name_prefix="voice")
         self._fatal: BaseException | None = None
+
+    def _build_sinks(self, specs: list[str], options: dict[str, Any]) -> list[SinkRunner]:
+        """Each sink of ``specs``; one whose factory fails is one line, not a traceback
+        (and the sinks built before it are closed again)."""
+        built: list[SinkRunner] = []
+        for spec in specs:
+            try:
+                built.append(SinkRunner.from_spec(spec, self.registry, options, self._sink_error))
+            except Exception as exc:
+                for runner in built:
+                    try:
+                        runner.sink.close()
+                    except Exception:  # already failing: the first error is the one to tell
+                        pass
+                if isinstance(exc, StreamemoError):
+                    raise
+                raise StreamemoError(
+                    f"sink {spec!r} failed to start: {type(exc).__name__}: {exc}"
+                ) from exc
+        return built
 
     # -- running ----------------------------------------------------------
     def run(self) -> dict[str, int]:
@@ -459,9 +503,15 @@ class Pipeline:
             heard.voice = self._audio_pool.submit(self._voice, audios, ids)
         if self.analysers.has("transcriber"):
             t0 = time.perf_counter()
-            transcripts = self._each(
-                self.analysers.transcriber, "transcribe", audios, ids, "transcriber"
-            )
+            transcriber = self.analysers.transcriber
+            # parts of a cut monologue, with the audio across the cut, for one that can use it
+            if hasattr(transcriber, "transcribe_span") and any(
+                utt.start_cut is not None or utt.end_cut is not None for utt in batch
+            ):
+                method, items = "transcribe_span", [utt.span() for utt in batch]
+            else:
+                method, items = "transcribe", audios
+            transcripts = self._each(transcriber, method, items, ids, "transcriber")
             heard.timing["transcribe_ms"] = _ms(t0) / n
             for i, transcript in enumerate(transcripts):
                 if transcript is not None:

@@ -2,6 +2,12 @@
 
 Built-ins are ordinary plugin modules listed in ``DEFAULT_PLUGINS`` and go
 through exactly the same hooks as third-party plugins.
+
+``register(name, factory)`` may also be given ``preflight=check``: a cheap check of the
+stage's options that runs before anything loads (``streamemo.preflight``). Without it, a
+factory's own ``preflight`` attribute (a classmethod, say) is used, if it has one.
+Importing a plugin module should stay cheap too (no torch at import time): every
+plugin is imported before the first error can be reported.
 """
 
 from __future__ import annotations
@@ -59,7 +65,14 @@ def get_plugin_manager(plugins_dir: str | Path | None = None) -> pluggy.PluginMa
     except pluggy.PluginValidationError as exc:
         raise PluginError(f"plugin {exc.plugin_name!r} is invalid: {exc}") from None
     if plugins_dir is not None:
-        for path in sorted(Path(plugins_dir).glob("*.py")):
+        folder = Path(plugins_dir)
+        if not folder.is_dir():  # a typo must not quietly load nothing
+            state = "is not a folder" if folder.exists() else "does not exist"
+            raise PluginError(
+                f"--plugins-dir {str(plugins_dir)!r} {state}: give the folder that holds the "
+                "plugin .py files"
+            )
+        for path in sorted(folder.glob("*.py")):
             _register(pm, _load_file(path), f"{path.parent.name}/{path.name}")
     try:
         pm.check_pending()  # tox-style: a misspelt hook fails now, not silently never runs
@@ -76,8 +89,6 @@ def _register(pm: pluggy.PluginManager, module: Any, name: str) -> None:
 
 
 def _load_file(path: Path) -> Any:
-    if not path.parent.is_dir():
-        raise PluginError(f"--plugins-dir {str(path.parent)!r} is not a folder")
     module_name = f"streamemo_plugins_dir.{path.stem}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
@@ -97,6 +108,15 @@ class Registration:
     name: str
     factory: Callable[..., Any]
     plugin: str
+    preflight: Callable[..., Any] | None = None  # given to register(); else factory.preflight
+
+    @property
+    def check(self) -> Callable[..., Any] | None:
+        """The stage's cheap start-up check (see ``streamemo.preflight``), if it has one."""
+        if self.preflight is not None:
+            return self.preflight
+        check = getattr(self.factory, "preflight", None)
+        return check if callable(check) else None
 
 
 @dataclass
@@ -112,8 +132,14 @@ class Registry:
             caller = getattr(pm.hook, hook_name)
             for impl in caller.get_hookimpls():
 
-                def register(name: str, factory: Callable[..., Any], _impl=impl, _kind=kind):
-                    registry.add(Registration(_kind, name, factory, _impl.plugin_name))
+                def register(
+                    name: str,
+                    factory: Callable[..., Any],
+                    preflight: Callable[..., Any] | None = None,
+                    _impl=impl,
+                    _kind=kind,
+                ):
+                    registry.add(Registration(_kind, name, factory, _impl.plugin_name, preflight))
 
                 impl.function(register=register)
         return registry

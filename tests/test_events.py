@@ -5,6 +5,7 @@ import json
 from streamemo.events import (
     AudioEmotion,
     Emotion,
+    LevelEvent,
     PartialEvent,
     SentenceEmotion,
     StatusEvent,
@@ -67,3 +68,31 @@ def test_round_trip_through_json():
         again = event_from_dict(json.loads(event_to_json(event)))
         assert type(again) is type(event)
         assert event_to_dict(again) == event_to_dict(event)
+
+
+def _strict(text: str):
+    """json.loads that refuses NaN and Infinity, as every browser's JSON.parse does."""
+
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_json_never_holds_nan_or_infinity():
+    nan, inf = float("nan"), float("inf")
+    event = _utterance(
+        latency_ms=inf,
+        timing={"transcribe_ms": nan},
+        emotion=Emotion("joy", nan, {"joy": nan, "anger": -inf}, ["text"], "weighted"),
+        audio_emotion=AudioEmotion({"HAPPY": nan}, windows=1, model="a"),
+    )
+    data = _strict(event_to_json(event))
+    assert data["latency_ms"] is None and data["timing"] == {"transcribe_ms": None}
+    assert data["emotion"]["score"] is None
+    assert data["emotion"]["scores"] == {"joy": None, "anger": None}
+    assert data["audio_emotion"]["scores"] == {"HAPPY": None}
+    assert data["text_emotion"]["scores"] == {"joy": 0.9, "anger": 0.1}  # the rest is untouched
+    level = _strict(event_to_json(LevelEvent("mic", 1.0, -inf, False)))
+    assert level["level_db"] is None
+    assert "NaN" not in event_to_json(event) and "Infinity" not in event_to_json(event)

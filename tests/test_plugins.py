@@ -108,3 +108,50 @@ def test_plugins_command_lists_each_plugin_with_its_hooks():
     assert "streamemo.default_plugins.vad_segmenter\n    hooks:  register_segmenters" in out
     assert "stages: fusion:weighted, fusion:todai" in out
     assert "plugins/diary_markdown.py\n    hooks:  register_sinks\n    stages: sink:diary" in out
+
+
+def test_a_plugins_dir_that_is_not_there_is_an_error(tmp_path):
+    (tmp_path / "plugin.py").write_text("")
+    for folder, state in (
+        (tmp_path / "missing", "does not exist"),
+        (tmp_path / "plugin.py", "is not a folder"),
+    ):
+        with pytest.raises(PluginError, match=f"--plugins-dir '{folder}' {state}"):
+            get_plugin_manager(folder)
+
+
+def test_a_stage_check_is_registered_beside_its_factory_or_found_on_it(tmp_path):
+    folder = _plugin_dir(
+        tmp_path,
+        """
+        import streamemo
+
+        class WithOwn:
+            @classmethod
+            def preflight(cls, **options):
+                pass
+
+        def check(**options):
+            pass
+
+        @streamemo.hookimpl
+        def register_sinks(register):
+            register("given", dict, preflight=check)
+            register("own", WithOwn)
+            register("none", dict)
+        """,
+    )
+    registry = Registry.collect(get_plugin_manager(folder))
+    assert registry.get("sink", "given").check.__name__ == "check"
+    own = registry.get("sink", "own")
+    assert own.check == own.factory.preflight
+    assert registry.get("sink", "none").check is None
+    # the built-in model stages bring theirs
+    for kind, name in [
+        ("transcriber", "faster-whisper"),
+        ("audio", "todai-cnn-bilstm"),
+        ("text", "offline-en"),
+        ("source", "file"),
+        ("sink", "jsonl"),
+    ]:
+        assert registry.get(kind, name).check is not None, (kind, name)

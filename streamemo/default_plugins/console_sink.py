@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 from streamemo import hookimpl
 from streamemo.errors import ConfigError
@@ -46,10 +46,7 @@ class ConsoleSink:
         live: str | bool = "auto",
         stream: TextIO | None = None,
     ):
-        if color not in ("auto", "always", "never"):
-            raise ConfigError(f"sink.console.color must be auto, always or never, not {color!r}")
-        if live not in ("auto", True, False):
-            raise ConfigError(f"sink.console.live must be auto, true or false, not {live!r}")
+        self.preflight(color=color, live=live)
         self.out = stream or sys.stdout
         is_tty = hasattr(self.out, "isatty") and self.out.isatty()
         self.color = color == "always" or (
@@ -63,6 +60,14 @@ class ConsoleSink:
             self.event_types = None  # the live view shows levels and partials too
         else:
             self.event_types = None if partials else frozenset({"utterance", "status"})
+
+    @staticmethod
+    def preflight(*, color: str, live: str | bool, **_options: Any) -> None:
+        """The choices, checked before anything loads (and again when the sink is made)."""
+        if color not in ("auto", "always", "never"):
+            raise ConfigError(f"sink.console.color must be auto, always or never, not {color!r}")
+        if live not in ("auto", True, False):
+            raise ConfigError(f"sink.console.live must be auto, true or false, not {live!r}")
 
     def _paint(self, text: str, label: str | None = None, code: int | None = None) -> str:
         code = code if code is not None else _COLOURS.get((label or "").lower())

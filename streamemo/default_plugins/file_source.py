@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from streamemo import hookimpl
 from streamemo.audio_io import read_blocks
@@ -13,13 +14,27 @@ from streamemo.errors import InputError
 from streamemo.stages import SAMPLE_RATE, Block
 
 
+def check_input(input: str | None) -> Path:
+    """The input file, readable: a regular file, not a folder (one line otherwise)."""
+    if not input:
+        raise InputError("the file source needs an input: pass --input FILE")
+    path = Path(input)
+    if path.is_dir():
+        raise InputError(f"input {input!r} is a directory, not an audio file: pass --input FILE")
+    if not path.exists():
+        raise InputError(f"input file {input!r} not found: check the --input path")
+    if not path.is_file():
+        raise InputError(f"input {input!r} is not a regular file: pass --input FILE")
+    try:
+        path.open("rb").close()
+    except OSError as exc:
+        raise InputError(f"cannot read input file {input!r} ({exc.strerror or exc})") from None
+    return path
+
+
 class FileSource:
     def __init__(self, input: str | None = None, realtime: bool = False, block_ms: int = 30):
-        if not input:
-            raise InputError("the file source needs an input: pass --input FILE")
-        self.path = Path(input)
-        if not self.path.is_file():
-            raise InputError(f"input file {input!r} not found: check the --input path")
+        self.path = check_input(input)
         self.name = self.path.name
         self.realtime = realtime
         self.live = realtime  # paced like a microphone: live views get level events
@@ -44,6 +59,15 @@ class FileSource:
 
     def stop(self) -> None:
         self._stop.set()
+
+    @classmethod
+    def preflight(cls, *, input: str | None, **_options: Any) -> None:
+        """Before anything loads: the file exists, can be read and its audio decodes."""
+        first = read_blocks(check_input(input), block_seconds=0.05)
+        try:
+            next(first, None)  # the decoder opens the file and reads a first block
+        finally:
+            first.close()
 
 
 @hookimpl

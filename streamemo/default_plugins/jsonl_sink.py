@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
+from typing import Any
 
 from streamemo import hookimpl
 from streamemo.errors import ConfigError
@@ -28,6 +30,42 @@ class JsonlSink:
 
     def close(self) -> None:
         self._file.close()
+
+    @classmethod
+    def preflight(cls, *, target: str | None, **_options: Any) -> None:
+        """Before anything loads: the file can be appended to, or created (with its folders)."""
+        if not target:
+            raise ConfigError("the jsonl sink needs a file: --sink jsonl:PATH")
+        path = Path(target).expanduser()
+        if path.is_dir():
+            raise ConfigError(
+                f"--sink jsonl:{target}: {target!r} is a directory: name a file, "
+                f"e.g. --sink jsonl:{path / 'events.jsonl'}"
+            )
+        if path.exists():
+            try:
+                path.open("ab").close()  # appends nothing: just what the sink will do
+            except OSError as exc:
+                raise ConfigError(
+                    f"--sink jsonl:{target}: cannot write {target!r} ({exc.strerror or exc}): "
+                    "choose another path"
+                ) from None
+            return
+        folder = path.parent
+        while not folder.exists():  # the folders the sink would create
+            folder = folder.parent
+        if not folder.is_dir():
+            raise ConfigError(
+                f"--sink jsonl:{target}: cannot create {target!r}: {str(folder)!r} is a file, "
+                "not a folder"
+            )
+        try:  # a file that vanishes again: access() would say yes to root on a read-only disk
+            tempfile.TemporaryFile(dir=folder).close()
+        except OSError as exc:
+            raise ConfigError(
+                f"--sink jsonl:{target}: cannot create {target!r}: cannot write in "
+                f"{str(folder)!r} ({exc.strerror or exc}); choose another path"
+            ) from None
 
 
 @hookimpl

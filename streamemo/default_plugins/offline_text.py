@@ -5,6 +5,9 @@ It runs on resources that install from PyPI (see ``streamemo.offline_emotion``).
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from streamemo import hookimpl
 from streamemo.events import TextEmotion
 from streamemo.models import resolve_model_dir
@@ -18,12 +21,16 @@ class OfflineTextEmotion:
         from streamemo.offline_emotion import OfflineEmotionClassifier
 
         self.aggregate = check_aggregate(aggregate)
-        folder = resolve_model_dir(
-            model, what="sentence encoder", option="text.model", required=("config.json",)
-        )
+        folder = _encoder_folder(model)
         self.name = f"offline-en ({model})"
         self.classifier = OfflineEmotionClassifier.load(folder)
         self.labels = list(self.classifier.labels)
+
+    @classmethod
+    def preflight(cls, *, model: str, aggregate: str, **_options: Any) -> None:
+        """Before anything loads: the encoder is found and ``aggregate`` is known."""
+        check_aggregate(aggregate)
+        _encoder_folder(model)
 
     def analyse(self, text: str) -> TextEmotion | None:
         return sentence_emotion(
@@ -35,6 +42,12 @@ class OfflineTextEmotion:
         return sentence_emotions(
             texts, self.classifier.predict, self.labels, self.aggregate, self.name
         )
+
+
+def _encoder_folder(model: str) -> Path:
+    return resolve_model_dir(
+        model, what="sentence encoder", option="text.model", required=("config.json",)
+    )
 
 
 @hookimpl

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,14 +28,7 @@ class TransformersTextEmotion:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         self.aggregate = check_aggregate(aggregate)
-        folder = resolve_model_dir(
-            model,
-            what="text-emotion model",
-            option="text.model",
-            required=("config.json",),
-            # weights in safetensors or PyTorch form, never remote code
-            allow_patterns=["*.json", "*.txt", "*.model", "*.safetensors", "*.bin"],
-        )
+        folder = _model_folder(model)
         self.name = model
         self.max_length = max_length
         self.batch_size = batch_size
@@ -47,6 +42,12 @@ class TransformersTextEmotion:
             .eval()
         )
         self.labels = _labels(self.model.config.id2label, folder)
+
+    @classmethod
+    def preflight(cls, *, model: str, aggregate: str, **_options: Any) -> None:
+        """Before anything loads: the model is found and ``aggregate`` is known."""
+        check_aggregate(aggregate)
+        _model_folder(model)
 
     def predict(self, sentences: list[str]) -> np.ndarray:
         import torch
@@ -70,6 +71,17 @@ class TransformersTextEmotion:
     def analyse_many(self, texts: list[str]) -> list[TextEmotion | None]:
         """Every sentence of every text, in batches of ``batch_size``."""
         return sentence_emotions(texts, self.predict, self.labels, self.aggregate, self.name)
+
+
+def _model_folder(model: str) -> Path:
+    return resolve_model_dir(
+        model,
+        what="text-emotion model",
+        option="text.model",
+        required=("config.json",),
+        # weights in safetensors or PyTorch form, never remote code
+        allow_patterns=["*.json", "*.txt", "*.model", "*.safetensors", "*.bin"],
+    )
 
 
 def _labels(id2label: dict, folder) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -13,7 +14,9 @@ from streamemo import hookimpl
 from streamemo.errors import ConfigError
 from streamemo.events import AudioEmotion
 from streamemo.models import resolve_model_dir
-from streamemo.voice_model import WINDOW_FRAMES, mfcc_many, windows
+
+# streamemo.voice_model (torch) is imported where it is used: loading the plugins, and the
+# start-up checks that must be able to fail before anything heavy loads, stay torch-free
 
 WEIGHTS = "pytorch_model.pth"
 LABELS = "labels.json"
@@ -29,17 +32,33 @@ def load_baseline(folder: Path, baseline: str) -> tuple[np.ndarray, np.ndarray]:
             return np.load(mean_file), np.load(folder / f"baseline_std_{baseline}.npy")
         data = json.loads((folder / "baselines.json").read_text(encoding="utf-8"))[baseline]
         return np.asarray(data["mean"]), np.asarray(data["std"])
+    path = _baseline_file(baseline)
+    if path.suffix == ".npz":
+        with np.load(path) as data:
+            return data["mean"], data["std"]
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return np.asarray(data["mean"]), np.asarray(data["std"])
+
+
+def _baseline_file(baseline: str) -> Path:
     path = Path(baseline).expanduser()
     if not path.is_file():
         raise ConfigError(
             f"audio.baseline {baseline!r} is neither male, female nor a file: "
             "set -o audio.baseline=male|female|PATH.json"
         )
-    if path.suffix == ".npz":
-        with np.load(path) as data:
-            return data["mean"], data["std"]
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return np.asarray(data["mean"]), np.asarray(data["std"])
+    return path
+
+
+def model_folder(model: str) -> Path:
+    """The folder holding the weights and labels that ``model`` names."""
+    return resolve_model_dir(
+        model,
+        what="audio-emotion model",
+        option="audio.model",
+        required=(WEIGHTS, LABELS),
+        allow_patterns=["*.pth", "*.json", "*.npy"],  # never the hub's model.py
+    )
 
 
 class VoiceEmotion:
@@ -52,17 +71,11 @@ class VoiceEmotion:
     ):
         import torch
 
-        from streamemo.voice_model import TodaiNet
+        from streamemo.voice_model import WINDOW_FRAMES, TodaiNet
 
         if not 1 <= hop_frames <= WINDOW_FRAMES:
             raise ConfigError(f"audio.hop_frames must be 1-{WINDOW_FRAMES}, not {hop_frames}")
-        folder = resolve_model_dir(
-            model,
-            what="audio-emotion model",
-            option="audio.model",
-            required=(WEIGHTS, LABELS),
-            allow_patterns=["*.pth", "*.json", "*.npy"],  # never the hub's model.py
-        )
+        folder = model_folder(model)
         self.name = model
         self.hop = hop_frames
         self.labels: list[str] = json.loads((folder / LABELS).read_text(encoding="utf-8"))
@@ -77,12 +90,29 @@ class VoiceEmotion:
         self.net.load_state_dict(state)
         self.net.to(self.device).eval()
 
+    @classmethod
+    def preflight(cls, *, model: str, baseline: str, **_options: Any) -> None:
+        """Before anything loads: the model folder and the baseline are found."""
+        folder = model_folder(model)
+        if baseline not in ("male", "female"):
+            _baseline_file(baseline)
+        elif not any(
+            (folder / name).is_file()
+            for name in (f"baseline_mean_{baseline}.npy", "baselines.json")
+        ):
+            raise ConfigError(
+                f"audio-emotion model folder {str(folder)!r} has no {baseline} baseline "
+                f"(baseline_mean_{baseline}.npy or baselines.json): set -o audio.baseline=PATH.json"
+            )
+
     def window_logits_many(
         self, audios: Sequence[np.ndarray], latest: bool = False
     ) -> list[np.ndarray]:
         """Logits of every window of each utterance, (n_windows, n_labels) each, with the
         windows of all utterances in one forward pass; ``latest``: only the last window."""
         import torch
+
+        from streamemo.voice_model import WINDOW_FRAMES, mfcc_many, windows
 
         if not audios:
             return []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import Any
 from urllib.parse import urlsplit
 
 from streamemo import hookimpl
@@ -71,6 +72,11 @@ class WsSink:
         log.info(
             "dashboard on %s (events: %s)", self.server.url("/"), self.server.url("/events", True)
         )
+
+    @staticmethod
+    def preflight(*, target: str | None, **_options: Any) -> None:
+        """Before anything loads: the address parses (a busy port shows when it binds)."""
+        parse_target(target)
 
     def write(self, event: Event) -> None:
         self.server.publish(event)
