@@ -28,3 +28,13 @@ class PreflightError(StreamemoError):
             numbered = " ".join(f"({i}) {p}" for i, p in enumerate(self.problems, 1))
             message = f"{len(self.problems)} problems: {numbered}"
         super().__init__(message)
+
+
+def one_line(exc: BaseException, limit: int = 200) -> str:
+    """``Type: message`` on one line: the first line of the message, shortened. Some
+    libraries raise pages of advice (torch.load's errors run to ten lines)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    reason = lines[0] if lines else ""
+    if len(reason) > limit:
+        reason = reason[: limit - 1] + "…"
+    return f"{type(exc).__name__}: {reason}" if reason else type(exc).__name__

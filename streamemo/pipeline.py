@@ -25,7 +25,7 @@ import pluggy
 
 from streamemo import preflight
 from streamemo.config import PipelineOptions, call_factory, check_options, stage_options
-from streamemo.errors import PreflightError, StreamemoError
+from streamemo.errors import PreflightError, StreamemoError, one_line
 from streamemo.events import (
     AudioEmotion,
     Event,
@@ -98,7 +98,7 @@ def _load(entry: Any, options: dict[str, Any], stage: str, name: str) -> Any:
         raise
     except Exception as exc:  # a plugin's own bug: name the plugin, not a traceback
         raise StreamemoError(
-            f"[{stage}] {name!r} from {entry.plugin} failed to start: {type(exc).__name__}: {exc}"
+            f"[{stage}] {name!r} from {entry.plugin} failed to start: {one_line(exc)}"
         ) from exc
     if stage not in ("source", "segmenter"):
         log.info("loaded %s %r in %.1f s", stage, name, time.perf_counter() - started)
@@ -289,9 +289,7 @@ class Pipeline:
                         pass
                 if isinstance(exc, StreamemoError):
                     raise
-                raise StreamemoError(
-                    f"sink {spec!r} failed to start: {type(exc).__name__}: {exc}"
-                ) from exc
+                raise StreamemoError(f"sink {spec!r} failed to start: {one_line(exc)}") from exc
         return built
 
     # -- running ----------------------------------------------------------
@@ -433,8 +431,9 @@ class Pipeline:
 
     def _analyse_partials(self) -> None:
         while (item := self._partials.get()) is not _END:
+            audio = self.analysers.audio  # a model that failed to load ends the run, once
             try:
-                emotion = self.analysers.audio.analyse_latest(item.audio)
+                emotion = audio.analyse_latest(item.audio)
             except Exception as exc:
                 self.report_error("voice (partial)", exc)
                 continue

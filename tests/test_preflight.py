@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from tests.conftest import OFFLINE_CONFIG, REPO, need_package, run_cli
+from tests.conftest import OFFLINE_CONFIG, REPO, need_package, run_cli, shared
 
 FAULTS = str(REPO / "tests" / "fault_plugins")
 HEAVY = ("torch", "transformers")  # what loading a model imports
@@ -293,3 +293,41 @@ def test_a_stage_check_registered_beside_its_factory_runs_first(tmp_path, speech
         tmp_path=tmp_path,
     )
     _assert_one_line_before_any_model(result, "sink.printer.copies: at most 3, not 5")
+
+
+def test_a_model_that_is_found_but_fails_to_load_is_said_once_in_one_line(tmp_path, offline_models):
+    """Corrupt weights pass the check (the file is there) and fail in torch.load, whose
+    message runs to ten lines; the run says it once, in one line, however many partials
+    and utterances were waiting for the voice model."""
+    import shutil
+    from importlib.resources import files
+
+    bundled = Path(str(files("streamemo"))) / "bundled_models" / "todai-audio-v1"
+    if not bundled.is_dir():
+        pytest.skip("no bundled voice model in this checkout")
+    corrupt = tmp_path / "voice"
+    shutil.copytree(bundled, corrupt)
+    (corrupt / "pytorch_model.pth").write_bytes(np.random.default_rng(1).bytes(4096))
+    out = tmp_path / "out.jsonl"
+    code, lines, _, _, _ = _run(
+        "run",
+        "--input",
+        str(shared("audio/en/en_diary.wav")),
+        "-o",
+        f"audio.model={corrupt}",
+        "-o",
+        "text.enabled=false",
+        "--sink",
+        f"jsonl:{out}",
+        tmp_path=tmp_path,
+        import_log=False,
+    )
+    assert code != 0
+    assert all(line.startswith("streamemo: ") for line in lines), lines  # no continuations
+    errors = [line for line in lines if "error" in line.lower()]
+    assert len(errors) == 1, lines
+    assert errors[0].startswith(
+        "streamemo: error: [audio] 'todai-cnn-bilstm' from "
+        "streamemo.default_plugins.voice_emotion failed to start: UnpicklingError: "
+    )
+    assert "voice (partial)" not in "\n".join(lines)
