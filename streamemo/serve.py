@@ -28,8 +28,9 @@ from streamemo.config import call_factory, load_config
 from streamemo.errors import ConfigError
 from streamemo.events import Event, StatusEvent, event_to_json
 from streamemo.net_source import NetworkSource, PcmDecoder, WireError
-from streamemo.pipeline import Analysers, Pipeline, build_stage
+from streamemo.pipeline import Analysers, Pipeline
 from streamemo.plugins import Registry
+from streamemo.preflight import check_run
 from streamemo.server import EventServer, ServerOptions, close_reason
 from streamemo.signals import on_stop_signals, quit_now, quit_on_signals
 
@@ -391,7 +392,8 @@ def serve_command(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
         section["token"] = os.environ["STREAMEMO_TOKEN"]
     options = call_factory(ServeOptions, section, "[serve]")
     registry = Registry.collect(pm)
-    build_stage(config, registry, "segmenter")  # a bad [segmenter] fails now, not per client
+    # a bad segmenter, model or [pipeline] key fails now in one line, not per client
+    check_run(config, registry, source=False)
 
     streams = AudioStreams(config, pm, options=options)
     server = EventServer(options, audio=streams, port_hint="pick another with --port")
@@ -399,7 +401,7 @@ def serve_command(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     stop = threading.Event()
     quit_on_signals()  # while the models load there is nothing to finish: leave at once
     try:
-        streams.analysers = shared_analysers(Analysers.build(config, registry))
+        streams.analysers = shared_analysers(Analysers.build(config, registry, checked=True))
         server.start()
         # From now on the first Ctrl-C (or SIGTERM, SIGHUP) finishes every stream and the
         # second quits with os._exit: a normal exit while a stream's thread is inside
