@@ -331,3 +331,18 @@ def test_a_model_that_is_found_but_fails_to_load_is_said_once_in_one_line(tmp_pa
         "streamemo.default_plugins.voice_emotion failed to start: UnpicklingError: "
     )
     assert "voice (partial)" not in "\n".join(lines)
+
+
+def test_serve_checks_every_stage_and_pipeline_key_before_it_binds(tmp_path, offline_models):
+    result = _run(
+        "serve",
+        "--port",
+        "0",
+        "-o",
+        "pipeline.batch_mx=3",
+        "-o",
+        "segmenter.aggressiveness=true",
+        tmp_path=tmp_path,
+    )
+    line = _assert_one_line_before_any_model(result, "2 problems")
+    assert "batch_mx" in line and "aggressiveness" in line, line
