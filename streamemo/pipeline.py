@@ -581,9 +581,9 @@ class Pipeline:
         """No words and no confident voice reading: noise, a tone, a cough. Such an
         utterance has nothing to say, and fusing a flat voice reading would only invent
         an emotion; it is counted (skipped_no_speech, and its seconds) instead of sent.
-        No words: Whisper heard none, or there is no transcriber; an utterance whose
-        transcription failed keeps its event (with its error)."""
-        if text or (text is None and self.analysers.has("transcriber")):
+        No words means Whisper listened and heard none (""): with no transcriber, or one
+        that failed on this utterance (None), the event is sent as before."""
+        if text != "":
             return False
         return voice is None or confidence(voice.scores) < VOICE_CONFIDENCE_MIN
 
