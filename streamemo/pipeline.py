@@ -502,9 +502,15 @@ class Pipeline:
             heard.voice = self._audio_pool.submit(self._voice, audios, ids)
         if self.analysers.has("transcriber"):
             t0 = time.perf_counter()
-            transcripts = self._each(
-                self.analysers.transcriber, "transcribe", audios, ids, "transcriber"
-            )
+            transcriber = self.analysers.transcriber
+            # parts of a cut monologue, with the audio across the cut, for one that can use it
+            if hasattr(transcriber, "transcribe_span") and any(
+                utt.start_cut is not None or utt.end_cut is not None for utt in batch
+            ):
+                method, items = "transcribe_span", [utt.span() for utt in batch]
+            else:
+                method, items = "transcribe", audios
+            transcripts = self._each(transcriber, method, items, ids, "transcriber")
             heard.timing["transcribe_ms"] = _ms(t0) / n
             for i, transcript in enumerate(transcripts):
                 if transcript is not None:

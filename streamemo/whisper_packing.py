@@ -29,6 +29,9 @@ class Pack:
     indices: list[int]  # positions in the caller's list
     audio: np.ndarray  # float32
     spans: list[tuple[float, float]]  # (start, end) of each utterance in the pack, s
+    # positions n whose utterance n + 1 goes on from it with no gap: the parts of one
+    # monologue cut at max_utterance_s, heard as the continuous speech they are
+    joined: frozenset[int] = frozenset()
 
     def boundaries(self) -> list[float]:
         """Where one utterance's share ends: the middle of each gap."""
@@ -57,20 +60,26 @@ def plan(lengths: Sequence[int], room: int, gap: int) -> list[list[int]]:
     return groups
 
 
-def lay_out(indices: list[int], audios: Sequence[np.ndarray], gap: int) -> Pack:
-    """One float32 track: each utterance, then ``gap`` samples of silence."""
+def lay_out(
+    indices: list[int],
+    audios: Sequence[np.ndarray],
+    gap: int,
+    joined: frozenset[int] = frozenset(),
+) -> Pack:
+    """One float32 track: each utterance, then ``gap`` samples of silence (none after
+    the positions in ``joined``)."""
     pieces: list[np.ndarray] = []
     spans: list[tuple[float, float]] = []
     at = 0
     silence = np.zeros(gap, np.float32)
     for n, i in enumerate(indices):
-        if n:
+        if n and n - 1 not in joined:
             pieces.append(silence)
             at += gap
         pieces.append(audios[i])
         spans.append((at / SAMPLE_RATE, (at + len(audios[i])) / SAMPLE_RATE))
         at += len(audios[i])
-    return Pack(list(indices), np.concatenate(pieces), spans)
+    return Pack(list(indices), np.concatenate(pieces), spans, joined)
 
 
 def split(pack: Pack, segments: Sequence[Any], by_words: bool) -> tuple[list[str], set[int]]:
@@ -107,6 +116,9 @@ def _touched(pack: Pack, start: float, end: float) -> set[int]:
 
 
 def _straddled(pack: Pack, start: float, end: float) -> set[int]:
-    """The utterances whose audio [start, end] overlaps, when that is more than one."""
+    """The utterances whose audio [start, end] overlaps, when that is more than one
+    (not when they are joined: their words go by their middle, see Pack.joined)."""
     touched = _touched(pack, start, end)
-    return touched if len(touched) > 1 else set()
+    if all(n in pack.joined for n in range(min(touched), max(touched))):
+        return set()  # one of them, or consecutive parts of one monologue
+    return touched

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from streamemo.audio_io import read_all
-from streamemo.default_plugins.vad_segmenter import VadSegmenter
+from streamemo.default_plugins.vad_segmenter import VadSegmenter, quietest
 from streamemo.errors import ConfigError
 from streamemo.stages import SAMPLE_RATE, Block, Partial, Utterance
 from tests.conftest import shared
+from tests.espeak import MONOLOGUE, speak
 
 
 def segment(audio: np.ndarray, block: int = 480, **options) -> list[Utterance | Partial]:
@@ -127,8 +128,62 @@ def test_background_noise_neither_ends_early_nor_merges_sentences(diary, rms):
         ({"aggressiveness": 5}, "0-3"),
         ({"end_drop_db": 0}, "end_drop_db must be a number of dB, above 0"),
         ({"end_snr_db": "6"}, "end_snr_db must be a number of dB, 0 or more"),
+        ({"cut_search_s": -1}, "cut_search_s must be a number of seconds, 0 or more"),
+        ({"cut_context_s": "1"}, "cut_context_s must be a number of seconds, 0 or more"),
     ],
 )
 def test_bad_options(options, message):
     with pytest.raises(ConfigError, match=message):
         VadSegmenter(**options)
+
+
+def _word(rng: np.random.Generator, ms: int, pitch: float = 140.0) -> np.ndarray:
+    """A loud voiced stretch: a buzz with harmonics, like a vowel."""
+    t = np.arange(SAMPLE_RATE * ms // 1000) / SAMPLE_RATE
+    buzz = sum(np.sin(2 * np.pi * pitch * k * t) / k for k in range(1, 12))
+    return (6000 * buzz + rng.normal(0, 200, len(t))).astype(np.int16)
+
+
+def test_the_quietest_point_is_a_pause_between_words_not_a_stop_inside_one():
+    rng = np.random.default_rng(1)
+    silence = np.zeros(SAMPLE_RATE // 1000 * 25, np.int16)  # 25 ms: a stop's closure
+    pause = np.zeros(SAMPLE_RATE // 1000 * 60, np.int16)  # 60 ms between two words
+    audio = np.concatenate(
+        [_word(rng, 300), silence, _word(rng, 250), _word(rng, 200, 180), pause, _word(rng, 400)]
+    )
+    gap_start = SAMPLE_RATE // 1000 * (300 + 25 + 250 + 200)
+    at = quietest(audio, 0, len(audio))
+    # inside the 60 ms pause, near its middle; not in the 25 ms stop, deeper or not
+    assert gap_start + 15 * SAMPLE_RATE // 1000 <= at <= gap_start + 45 * SAMPLE_RATE // 1000
+    # no pause at all: the softest stretch, and the choice stays within [lo, hi]
+    soft = np.concatenate([_word(rng, 500), _word(rng, 200) // 8, _word(rng, 500)])
+    at = quietest(soft, 4000, 12000)
+    assert 8000 <= at <= 11200 and 4000 <= at <= 12000
+    assert quietest(soft, 100, 200) in range(100, 201)  # shorter than the window
+
+
+def test_a_monologue_is_cut_in_a_pause_and_both_parts_share_the_audio_across_it(tmp_path):
+    audio = speak(MONOLOGUE, tmp_path / "monologue.wav")[: 30 * SAMPLE_RATE]
+    parts = [u for u in segment(audio, max_utterance_s=8) if isinstance(u, Utterance)]
+    assert len(parts) >= 4
+    levels = {}
+    for a, b in itertools.pairwise(parts):
+        assert a.cut and a.end == b.start and a.end_cut is b.start_cut is not None
+        cut = a.end_cut
+        # the cut lies 1 to 3 s before the limit, so the second after it is already there
+        assert 5 * SAMPLE_RATE <= a.end - a.start <= 7 * SAMPLE_RATE
+        # the audio across the cut is the stream's own, about a second either side
+        assert np.array_equal(cut.before, audio[a.end - len(cut.before) : a.end])
+        assert np.array_equal(cut.after, audio[a.end : a.end + len(cut.after)])
+        assert all(
+            0.5 * SAMPLE_RATE <= len(x) <= 1.5 * SAMPLE_RATE for x in (cut.before, cut.after)
+        )
+        # each part's own audio stops at the cut; the next one's starts there
+        assert np.array_equal(a.audio[-100:], audio[a.end - 100 : a.end])
+        assert np.array_equal(b.audio[:100], audio[b.start : b.start + 100])
+        span = b.span()
+        assert np.array_equal(span.audio[span.start : span.end], b.audio)
+        levels[a.end] = float(np.abs(audio[a.end - 160 : a.end + 160]).max())
+    assert parts[0].start_cut is None and parts[-1].end_cut is None
+    # in a pause: the 20 ms around each cut hold next to nothing (espeak-ng's pauses are silent)
+    assert max(levels.values()) < 300, levels

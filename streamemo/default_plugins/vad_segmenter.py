@@ -24,7 +24,7 @@ import numpy as np
 
 from streamemo import hookimpl
 from streamemo.errors import ConfigError
-from streamemo.stages import SAMPLE_RATE, Block, Partial, Utterance
+from streamemo.stages import SAMPLE_RATE, Block, Cut, Partial, Utterance
 
 
 @dataclass(slots=True)
@@ -43,9 +43,12 @@ def _level_db(samples: np.ndarray) -> float:
     return 10 * math.log10(max(power, 1.0) / 32768**2)  # 1 LSB rms (-90 dBFS) at the least
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _check_db(option: str, value: object, *, above_zero: bool) -> None:
-    number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    if not number or not (value > 0 if above_zero else value >= 0):
+    if not _is_number(value) or not (value > 0 if above_zero else value >= 0):
         least = "above 0" if above_zero else "0 or more"
         raise ConfigError(f"segmenter.{option} must be a number of dB, {least}, not {value!r}")
 
@@ -65,6 +68,8 @@ class VadSegmenter:
         end_snr_db: float = 6.0,
         min_utterance_ms: int = 250,
         max_utterance_s: float = 20.0,
+        cut_search_s: float = 3.0,
+        cut_context_s: float = 1.0,
         partial_hop_s: float = 1.0,
         partial_window_s: float = 3.3,
     ):
@@ -80,6 +85,9 @@ class VadSegmenter:
             raise ConfigError("segmenter.max_utterance_s must be longer than min_utterance_ms")
         _check_db("end_drop_db", end_drop_db, above_zero=True)
         _check_db("end_snr_db", end_snr_db, above_zero=False)
+        for option, value in (("cut_search_s", cut_search_s), ("cut_context_s", cut_context_s)):
+            if not _is_number(value) or value < 0:
+                raise ConfigError(f"segmenter.{option} must be a number of seconds, 0 or more")
         self.vad = webrtcvad.Vad(aggressiveness)
         self.frame = SAMPLE_RATE * frame_ms // 1000
 
@@ -96,6 +104,11 @@ class VadSegmenter:
         self.end_snr_db = float(end_snr_db)
         self.min_samples = SAMPLE_RATE * min_utterance_ms // 1000
         self.max_samples = int(SAMPLE_RATE * max_utterance_s)
+        # a cut lies in the quietest stretch of this window before the limit, and the
+        # transcriber hears ``cut_context`` samples across it (see _cut)
+        self.cut_search = int(SAMPLE_RATE * min(cut_search_s, max_utterance_s / 2))
+        self.cut_context = int(SAMPLE_RATE * cut_context_s)
+        self.cut_latest = min(self.cut_context, self.cut_search // 3)  # before the limit
         self.partial_hop = int(SAMPLE_RATE * partial_hop_s)
         self.partial_window = int(SAMPLE_RATE * partial_window_s)
 
@@ -115,6 +128,7 @@ class VadSegmenter:
         self._levels: deque[float] = deque(maxlen=frames(90))
         self._next_partial = 0
         self._next_id = 1
+        self._carried: Cut | None = None  # the cut that the utterance in progress goes on from
 
     @property
     def speaking(self) -> bool:
@@ -201,21 +215,25 @@ class VadSegmenter:
 
     def _end(self, last: _Frame | None) -> Iterator[Utterance]:
         """Speech is over; its last loud frame was ``last`` (None: nothing was loud)."""
-        end = self._speech_start if last is None else last.start + self.frame
+        end = self._speech_start if last is None else last.start + len(last.samples)
         utterance = self._finish(end, cut=False, ended_at=last.arrived if last else 0.0)
         if utterance is not None:
             yield utterance
 
-    def _finish(self, end: int, *, cut: bool, ended_at: float) -> Utterance | None:
+    def _finish(
+        self, end: int, *, cut: bool, ended_at: float, end_cut: Cut | None = None
+    ) -> Utterance | None:
         frames, self._speech = self._speech, []
+        start_cut, self._carried = self._carried, None
         self._recent.clear()
         if not cut:
-            after = [f for f in frames if f.start >= end]
+            rest = [f for f in frames if f.start >= end]
             # that was background; and speech may start again within it
-            self._background.extend((f.start, f.level) for f in after)
-            self._before.extend(after)
-        if end <= self._speech_start or end - self._speech_start < self.min_samples:
-            return None  # a click or a cough, not an utterance
+            self._background.extend((f.start, f.level) for f in rest)
+            self._before.extend(rest)
+        too_short = end - self._speech_start < self.min_samples and start_cut is None
+        if end <= self._speech_start or too_short:
+            return None  # a click or a cough, not an utterance (the rest of a cut one is kept)
         audio = np.concatenate([f.samples for f in frames])
         stop = min(len(audio), end + (0 if cut else self.tail) - self._audio_start)
         utterance = Utterance(
@@ -225,32 +243,94 @@ class VadSegmenter:
             audio=audio[:stop],
             ended_at=ended_at,
             cut=cut,
+            start_cut=start_cut,
+            end_cut=end_cut,
         )
         self._next_id += 1
         return utterance
 
     def _cut(self) -> Iterator[Utterance]:
-        """Cut a long monologue: at the last unvoiced frame of the final second if
-        there is one, else right here. The rest carries on as the next utterance."""
-        search = SAMPLE_RATE // self.frame
-        at = len(self._speech)
-        for i in range(len(self._speech) - 1, max(0, len(self._speech) - search) - 1, -1):
-            if not self._speech[i].voiced:
-                at = i + 1
-                break
-        rest = self._speech[at:]
-        self._speech = self._speech[:at]
-        end = self._speech[-1].start + self.frame
-        last = self._last_loud or self._speech[-1]
-        utterance = self._finish(end, cut=True, ended_at=last.arrived)
-        if utterance is not None:
-            yield utterance
+        """Cut a long monologue where it is quietest in the last ``cut_search`` samples
+        before the limit, and go on with the rest as the next utterance.
+
+        The cut lies at least ``cut_latest`` before the limit, so the audio just after it
+        is already here. Both parts carry a Cut with the audio on either side of it, so
+        that a transcriber hears a word at the cut whole (see streamemo.seams).
+        """
+        audio = np.concatenate([f.samples for f in self._speech])
+        shortest = self._speech_start - self._audio_start + self.min_samples
+        lo = max(shortest, len(audio) - self.cut_search)
+        at = quietest(audio, lo, len(audio) - self.cut_latest)
+        end = self._audio_start + at
+        self._speech, rest = _split(self._speech, end)
+        seam = None
+        if self.cut_context:
+            # the audio across the cut ends in a quiet spot too: no word cut off at its edge
+            near, far = self.cut_context // 2, self.cut_context * 3 // 2
+            first = quietest(audio, max(0, at - far), max(0, at - near))
+            last = quietest(audio, min(at + near, len(audio)), min(at + far, len(audio)))
+            seam = Cut(audio[first:at].copy(), audio[at:last].copy())
+        utterance = self._finish(end, cut=True, ended_at=self._speech[-1].arrived, end_cut=seam)
+        self._carried = seam if utterance is not None else None
         # speech goes on: the next utterance starts exactly where this one stopped
         self._speech = rest
         self._speech_start = self._audio_start = end
         self._last_loud = next((f for f in reversed(rest) if f.loud), None)
         self._recent.extend(f.loud for f in rest)
         self._next_partial = end + self.partial_hop
+        if utterance is not None:
+            yield utterance
+
+
+QUIET_CELL = SAMPLE_RATE // 200  # 5 ms: the resolution of the cut
+QUIET_CELLS = 20  # 100 ms: a pause between words, not just a stop's closure inside one
+QUIET_RUN_DB = 6.0  # cells this close to the quietest one are part of the same pause
+
+
+def quietest(audio: np.ndarray, lo: int, hi: int) -> int:
+    """A sample in ``[lo, hi]`` at the middle of the quietest 100 ms there.
+
+    Quietest: the lowest mean level in dB of the 5 ms cells (not the mean power, which
+    the loud part of a window decides). A window that holds a whole pause of 60 ms
+    scores far below one of soft speech, and its middle lies inside the pause; a
+    longer pause beats a shorter one. Ties go to the latest: longer parts. The cut
+    is the middle of the pause within that window.
+    """
+    cell, half = QUIET_CELL, QUIET_CELLS // 2
+    first = max(0, lo // cell - half)
+    x = audio[first * cell : (hi // cell + half) * cell].astype(np.float64)
+    x = x[: len(x) - len(x) % cell].reshape(-1, cell)
+    levels = 10 * np.log10(np.maximum(np.mean(x * x, axis=1), 1.0))  # dB, 1 LSB at the least
+    if len(levels) < 2 * half:
+        return min(max(lo, 0), len(audio))  # too short to choose from
+    sums = np.concatenate(([0.0], np.cumsum(levels)))
+    scores = sums[2 * half :] - sums[: -2 * half]  # window k: cells k .. k + 2 half - 1
+    centres = (first + half + np.arange(len(scores))) * cell
+    ok = (centres >= lo) & (centres <= hi)
+    if not ok.any():
+        return min(max(lo, 0), len(audio))
+    scores = np.where(ok, scores, np.inf)
+    best = len(scores) - 1 - int(np.argmin(scores[::-1]))  # the window: cells best ..
+    # within it, the middle of the longest run of its quietest cells (a short pause
+    # may lie anywhere in the window; its middle is the cut)
+    window = levels[best : best + 2 * half]
+    quiet = np.flatnonzero(window <= window.min() + QUIET_RUN_DB)
+    runs = np.split(quiet, np.flatnonzero(np.diff(quiet) > 1) + 1)
+    run = max(reversed(runs), key=len)  # the longest; of equals, the latest
+    at = (first + best) * cell + (int(run[0]) + int(run[-1]) + 1) * cell // 2
+    return min(max(at, lo), hi)
+
+
+def _split(frames: list[_Frame], at: int) -> tuple[list[_Frame], list[_Frame]]:
+    """Frames before and after stream sample ``at``; a frame across it is split in two."""
+    before = [f for f in frames if f.start + len(f.samples) <= at]
+    after = [f for f in frames if f.start >= at]
+    for f in frames:
+        if f.start < at < f.start + len(f.samples):
+            k = at - f.start
+            before.append(_Frame(f.start, f.samples[:k], f.voiced, f.arrived, f.level, f.loud))
+            after.insert(0, _Frame(at, f.samples[k:], f.voiced, f.arrived, f.level, f.loud))
+    return before, after
 
 
 @hookimpl

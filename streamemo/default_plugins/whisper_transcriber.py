@@ -7,12 +7,12 @@ from typing import Any
 
 import numpy as np
 
-from streamemo import hookimpl
+from streamemo import hookimpl, seams
 from streamemo import whisper_packing as packing
 from streamemo.audio_io import to_float32
 from streamemo.errors import ConfigError
 from streamemo.models import resolve_model_dir
-from streamemo.stages import SAMPLE_RATE, Transcript
+from streamemo.stages import SAMPLE_RATE, Span, Transcript
 
 WHISPER_FILES = ("model.bin", "config.json")
 
@@ -101,26 +101,51 @@ class WhisperTranscriber:
         text = " ".join(segment.text.strip() for segment in segments).strip()
         return self._transcript(text, info)
 
+    def transcribe_span(self, span: Span) -> Transcript:
+        """A part of a monologue cut at max_utterance_s, heard with the audio across its
+        cuts: a word at a cut is heard whole and kept by one part (see streamemo.seams)."""
+        if not span.context:
+            return self.transcribe(span.audio)
+        segments, info = self._run(
+            _float32(span.audio), self.without_timestamps, word_timestamps=True
+        )
+        return self._transcript(seams.own_text(seams.words_of(segments), span), info)
+
     def transcribe_many(self, audios: Sequence[np.ndarray]) -> list[Transcript]:
         """Consecutive utterances packed into shared 30 s windows (see whisper_packing)."""
-        if self.language is None or len(audios) < 2 or not self.pack_room_s:
+        return self.transcribe_span_many([Span(audio, 0, len(audio)) for audio in audios])
+
+    def transcribe_span_many(self, spans: Sequence[Span]) -> list[Transcript]:
+        """The same for spans, in order: the part after a cut needs the one before it."""
+        if self.language is None or len(spans) < 2 or not self.pack_room_s:
             # detected per utterance: one window holds one language, so no packing
-            return [self.transcribe(audio) for audio in audios]
-        samples = [_float32(audio) for audio in audios]
+            return [self.transcribe_span(span) for span in spans]
         gap = round(self.pack_gap_s * SAMPLE_RATE)
         room = round(self.pack_room_s * SAMPLE_RATE)
-        results: list[Transcript | None] = [None] * len(samples)
-        for group in packing.plan([len(s) for s in samples], room, gap):
+        results: list[Transcript | None] = [None] * len(spans)
+        for group in packing.plan([len(span.audio) for span in spans], room, gap):
             if len(group) == 1:  # alone (or too long to share): the plain path
-                results[group[0]] = self.transcribe(samples[group[0]])
+                results[group[0]] = self.transcribe_span(spans[group[0]])
                 continue
-            pack = packing.lay_out(group, samples, gap)
+            # parts of one monologue go in as one stretch, not twice across each cut
+            parts, joined = seams.join([spans[i] for i in group])
+            audios = [_float32(part.audio) for part in parts]
+            pack = packing.lay_out(list(range(len(group))), audios, gap, joined)
             segments, info = self._run(pack.audio, False, word_timestamps=self.pack_words)
             texts, doubtful = packing.split(pack, segments, self.pack_words)
+            # a doubtful part is heard alone, and so are those joined to it: the parts at a
+            # cut must go by the same decode, or agree through their Cut (streamemo.seams)
+            for run in seams.joined_runs(len(group), joined):
+                if doubtful & set(run):
+                    doubtful |= set(run)
+            heard = seams.words_by_utterance(pack, segments)
             for n, (i, text) in enumerate(zip(group, texts, strict=True)):
-                results[i] = (
-                    self.transcribe(samples[i]) if n in doubtful else self._transcript(text, info)
-                )
+                if n in doubtful:
+                    results[i] = self.transcribe_span(spans[i])
+                elif spans[i].context:  # its own words only, agreed with its neighbours
+                    results[i] = self._transcript(seams.own_text(heard[n], parts[n]), info)
+                else:
+                    results[i] = self._transcript(text, info)
         return results
 
     def _run(
