@@ -110,16 +110,24 @@ def test_real_speech_keeps_every_utterance(tmp_path, name, hiss_dbfs):
 
 def test_whisper_hears_no_words_in_noise_or_tones(whisper):
     """The transcriber's own filter (Whisper's no-speech signals), one burst at a time and
-    packed together: before it, tiny.en heard "you" in most of these, and a repetition
-    loop in white noise when packed."""
+    packed together, and packed between sentences: before it, tiny.en heard "you" in the
+    6 s square wave (p(no speech) 0.94, avg log-prob -0.99: just inside its own rule)."""
     rng = np.random.default_rng(3)
     clips = [
         _at_dbfs(make(seconds * RATE, rng), -20).astype(np.float32)
         for make in KINDS.values()
-        for seconds in (1, 4)
+        for seconds in (1, 6)
     ]
     assert [whisper.transcribe(clip).text for clip in clips] == [""] * len(clips)
     assert [t.text for t in whisper.transcribe_many(clips)] == [""] * len(clips)
+    # packed between sentences, where the window as a whole is speech: still no words
+    speech = [
+        soundfile.read(shared(f"audio/en/utterances/{name}.wav"), dtype="float32")[0]
+        for name in ("en_01_joy", "en_02_joy", "en_03_joy")
+    ]
+    mixed = [clip for pair in zip(speech, clips[1::2], strict=False) for clip in pair]
+    texts = [t.text for t in whisper.transcribe_many(mixed)]
+    assert texts[1::2] == ["", "", ""] and all(len(t.split()) > 4 for t in texts[::2]), texts
 
 
 class _Segment:
@@ -142,3 +150,15 @@ class _Segment:
 )
 def test_the_no_speech_rule(segment, speech):
     assert is_speech(segment) is speech
+
+
+def test_with_the_transcriber_off_every_utterance_is_still_sent(tmp_path):
+    """No words are missed when nothing listens for them: model-less streams (as serve's
+    tests run them) keep one event per utterance, noise or not."""
+    wav = tmp_path / "noise_and_tones.wav"
+    soundfile.write(wav, noise_and_tones(), RATE, subtype="PCM_16")
+    off = ["transcriber.enabled=false", "audio.enabled=false", "text.enabled=false"]
+    utterances, counters = _run(tmp_path, wav, *[arg for key in off for arg in ("-o", key)])
+    assert len(utterances) >= len(KINDS) * len(BURSTS_S) // 2
+    assert all(u["text"] is None and u["emotion"] is None for u in utterances)
+    assert counters["skipped_no_speech"] == 0
