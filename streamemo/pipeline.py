@@ -383,7 +383,7 @@ class Pipeline:
             self._frames.put(_END)
 
     def _segment(self) -> None:
-        live = getattr(self.source, "live", False)
+        live = getattr(self.source, "live", False)  # level events only for a source that says
         level_every = int(SAMPLE_RATE * LEVEL_INTERVAL_S)
         heard, energy, samples = 0, 0.0, 0
         try:
@@ -410,12 +410,13 @@ class Pipeline:
             for item in self.segmenter.flush():
                 self._route(item)
         finally:
-            self._utterances.put(_END)
+            self._put(self._utterances, _END)  # a stage that died: _guard puts the ends
             self._put_end(self._partials)
 
     def _route(self, item: Utterance | Partial) -> None:
         if isinstance(item, Utterance):
-            self._utterances.put(item)
+            # not for ever: once analysis has died, nobody takes it (the run is ending)
+            self._put(self._utterances, item)
             return
         if not self.analysers.has("audio"):
             return
@@ -449,8 +450,10 @@ class Pipeline:
         # work), and nothing waits for more. A source that says it is not live (a file read
         # as fast as it decodes) fills each batch to batch_max or the end of the stream:
         # which utterances share a Whisper window then depends on the audio alone, not on
-        # timing, so every run gives the same events. A source that does not say is live.
-        whole = getattr(self.source, "live", True) is False
+        # timing, so every run gives the same events. A source that says neither (serve's
+        # network streams, most third-party sources) gets neither: no level events
+        # (_segment) and no waiting for a batch to fill.
+        whole = getattr(self.source, "live", None) is False
         ended = False
         try:
             while not ended and (utt := self._utterances.get()) is not _END:
@@ -688,7 +691,7 @@ class Pipeline:
         """One line per sink or observer that did not get every event; sets ``events_lost``."""
         lost = 0
         for sink in self.sinks:
-            undelivered = sink.undelivered if sink in unfinished else 0
+            undelivered = sink.undelivered  # a sink thread that died leaves its queue too
             if sink in unfinished:
                 self._say(
                     f"sink {sink.spec!r} did not finish: {undelivered} events not delivered"
