@@ -207,7 +207,7 @@ def check_options(
     for name, value in options.items():
         path = f"{prefix}.{name}" if prefix else name
         if (bad := non_finite(value, path)) is not None:
-            raise ConfigError(f"{bad} must be a finite number, not {show(_at(value, bad, path))}")
+            raise ConfigError(f"{bad[0]} must be a finite number, not {show(bad[1])}")
         param = params.get(name)
         if param is None or isinstance(param.annotation, str):  # undeclared or unevaluated
             continue
@@ -284,19 +284,14 @@ def _key_of(where: str) -> str:
     return f"{kind}.{name.strip(chr(39))}" if name else kind
 
 
-def _at(value: Any, bad: str, path: str) -> Any:
-    """The item at key path ``bad`` inside ``value`` (found at ``path``)."""
-    rest = bad[len(path) :]
-    for part in rest.replace("[", ".[").split(".")[1:]:
-        value = value[int(part[1:-1])] if part.startswith("[") else value[part]
-    return value
-
-
 def _hint(value: Any, expected: str, path: str) -> str:
     """A number where text was meant (-o reads values as TOML): how to quote it."""
     if "a string" in expected and isinstance(value, int | float) and not isinstance(value, bool):
         return f" (for the text, quote it: -o '{path}=\"{value}\"')"
     return ""
+
+
+MAX_DRAIN_S = 86_400  # a day: "wait for ever" in practice, and a timeout threads accept
 
 
 @dataclass(frozen=True)
@@ -313,8 +308,10 @@ class PipelineOptions:
         for name in ("frame_queue", "utterance_queue", "partial_queue", "batch_max"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"pipeline.{name} must be at least 1, not {getattr(self, name)}")
-        if self.drain_s < 0:
-            raise ConfigError(f"pipeline.drain_s must be 0 or more seconds, not {self.drain_s}")
+        if not 0 <= self.drain_s <= MAX_DRAIN_S:  # a thread's join takes no larger timeout
+            raise ConfigError(
+                f"pipeline.drain_s must be 0 to {MAX_DRAIN_S} seconds, not {self.drain_s}"
+            )
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> PipelineOptions:

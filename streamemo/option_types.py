@@ -40,10 +40,11 @@ def show(value: Any) -> str:
     return text if len(text) <= 60 else text[:59] + "…"
 
 
-def non_finite(value: Any, path: str) -> str | None:
-    """The key path of a NaN or infinity anywhere in ``value`` (tables, lists), or None."""
+def non_finite(value: Any, path: str) -> tuple[str, float] | None:
+    """The key path and value of a NaN or infinity anywhere in ``value`` (tables, lists),
+    or None."""
     if isinstance(value, float) and not math.isfinite(value):
-        return path
+        return path, value
     if isinstance(value, dict):
         items = ((f"{path}.{k}", v) for k, v in value.items())
     elif isinstance(value, list | tuple):
