@@ -134,13 +134,13 @@ class SinkRunner:
         while (event := self._next()) is not None:
             try:
                 self.sink.write(event)
-            except Exception as exc:  # one bad write must not stop the others
+            except BaseException as exc:  # one bad write (a plugin's sys.exit too) stops nothing
                 with self._ready:
                     self.failed += 1
                     first = self.failed == 1
                 if first:  # once: a full disk would say the same for every event
                     message = f"{type(exc).__name__}: {exc} (further failures are counted)"
-                    self._on_error(self.spec, message)
+                    self._report(message)
             else:
                 with self._ready:
                     self.written += 1
@@ -148,8 +148,14 @@ class SinkRunner:
             return  # the run has left without it: closing now could race its exit
         try:
             self.sink.close()
-        except Exception as exc:
-            self._on_error(self.spec, f"close failed: {type(exc).__name__}: {exc}")
+        except BaseException as exc:
+            self._report(f"close failed: {type(exc).__name__}: {exc}")
+
+    def _report(self, message: str) -> None:
+        try:
+            self._on_error(self.spec, message)
+        except Exception:  # stderr gone (a closed pipe, a hung-up terminal): the counts remain
+            pass
 
 
 def close_all(runners: Iterable[SinkRunner], drain_s: float) -> list[SinkRunner]:
