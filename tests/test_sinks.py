@@ -112,6 +112,30 @@ def test_closing_a_stuck_sink_with_a_full_queue_is_bounded():
     assert runner.lost == 6 and not errors
 
 
+class _Exits:
+    """A sink whose write calls sys.exit (a fault stand-in: a plugin bug)."""
+
+    event_types = None
+
+    def write(self, event) -> None:
+        sys.exit(3)
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_sink_that_exits_or_cannot_report_keeps_its_thread_and_counts_every_event():
+    def unreportable(spec: str, message: str) -> None:
+        raise BrokenPipeError("stderr is a closed pipe")
+
+    runner = SinkRunner(_Exits(), "exits", unreportable)
+    runner.start()
+    for i in range(5):
+        runner.offer(_event(i))
+    assert runner.close(5)  # the thread lived to the end and closed the sink
+    assert (runner.failed, runner.lost) == (5, 5)
+
+
 def _diary_args(*extra: str, plugins: str = FAULTS) -> list[str]:
     """The voice-only diary run with the plugins of ``plugins`` (the fault stand-ins)."""
     return [
