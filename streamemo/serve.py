@@ -392,6 +392,7 @@ def serve_command(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
         section["token"] = os.environ["STREAMEMO_TOKEN"]
     options = call_factory(ServeOptions, section, "[serve]")
     registry = Registry.collect(pm)
+    quit_on_signals()  # until the models are in there is nothing to finish: leave at once
     # a bad segmenter, model or [pipeline] key fails now in one line, not per client
     check_run(config, registry, source=False)
 
@@ -399,14 +400,13 @@ def serve_command(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     server = EventServer(options, audio=streams, port_hint="pick another with --port")
     server.bind()  # before the models load: a busy port is reported at once
     stop = threading.Event()
-    quit_on_signals()  # while the models load there is nothing to finish: leave at once
     try:
         streams.analysers = shared_analysers(Analysers.build(config, registry, checked=True))
         server.start()
-        # From now on the first Ctrl-C (or SIGTERM, SIGHUP) finishes every stream and the
-        # second quits with os._exit: a normal exit while a stream's thread is inside
-        # Whisper tears CTranslate2 down under it (exit 139). The handlers stay to the end,
-        # so a signal during the interpreter's own exit quits cleanly too.
+        # From now on the first Ctrl-C (or SIGTERM, SIGHUP) finishes every stream and a
+        # second Ctrl-C or SIGTERM quits with os._exit: a normal exit while a stream's
+        # thread is inside Whisper tears CTranslate2 down under it (exit 139). The handlers
+        # stay to the end, so a signal during the interpreter's own exit quits cleanly too.
         on_stop_signals(stop.set, "stopping: finishing every stream")
         print(
             f"streamemo: serving on {server.url('/')} "

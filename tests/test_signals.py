@@ -3,6 +3,8 @@
 SIGTERM and SIGHUP drain exactly as Ctrl-C does (the utterance in progress, what is
 queued and the final `stopped` status all reach the sinks, exit 0); a second Ctrl-C
 quits at once with 130, also while Whisper decodes (it segfaulted there: exit 139).
+A closing terminal's second SIGHUP does not cut the drain short, and a SIGHUP that was
+ignored at the start (nohup) stays ignored.
 """
 
 import json
@@ -23,13 +25,14 @@ def base_args():
     return offline_run_args("-o", "text.enabled=false")
 
 
-def _start(args: list[str], stderr_path: Path) -> subprocess.Popen:
+def _start(args: list[str], stderr_path: Path, **popen) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "streamemo", *args],
         cwd=REPO,
         stdout=subprocess.DEVNULL,
         stderr=stderr_path.open("w"),
         text=True,
+        **popen,
     )
 
 
@@ -64,8 +67,15 @@ def _speech_in_progress(events: list[dict]) -> int | None:
     return next((i for i in speaking if i >= 2), None)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
-def test_sigterm_and_sighup_drain_like_ctrl_c(tmp_path, base_args, signum):
+STOPPING = {
+    signal.SIGINT: "Ctrl-C again to quit at once",
+    signal.SIGTERM: "SIGTERM again to quit at once",
+    signal.SIGHUP: "Ctrl-C or SIGTERM to quit at once",
+}
+
+
+@pytest.mark.parametrize("signum", list(STOPPING), ids=lambda s: signal.Signals(s).name)
+def test_a_stop_signal_finishes_the_utterance_in_progress_and_drains(tmp_path, base_args, signum):
     out, err = tmp_path / "out.jsonl", tmp_path / "stderr.txt"
     truth = json.loads(shared("audio/en/en_diary.json").read_text())["utterances"]
     proc = _start(
@@ -84,10 +94,13 @@ def test_sigterm_and_sighup_drain_like_ctrl_c(tmp_path, base_args, signum):
     speaking = _wait_for(proc, out, _speech_in_progress)
     proc.send_signal(signum)
     sent = time.monotonic()
+    if signum == signal.SIGHUP:  # a closing terminal: the kernel's hangup, then the shell's
+        time.sleep(0.2)
+        proc.send_signal(signum)
     proc.wait(timeout=60)
     stderr = err.read_text()
     assert proc.returncode == 0, stderr
-    assert f"stopping ({signal.Signals(signum).name} again to quit at once)" in stderr
+    assert f"stopping ({STOPPING[signum]})" in stderr
     events = _events(out)
     utterances = _utterances(events)
     ids = [u["id"] for u in utterances]
@@ -122,3 +135,18 @@ def test_a_second_ctrl_c_while_whisper_decodes_exits_130(tmp_path, base_args, at
     assert "Fatal Python error" not in stderr and "Traceback" not in stderr, stderr
     assert time.monotonic() - sent < 5
     assert all(e["type"] in ("status", "utterance") for e in _events(out))  # whole lines
+
+
+def test_a_sighup_ignored_at_the_start_stays_ignored(tmp_path, base_args):
+    out, err = tmp_path / "out.jsonl", tmp_path / "stderr.txt"
+    proc = _start(  # as `nohup streamemo run ...` starts it
+        [*base_args, "--input", str(shared("audio/en/en_diary.wav")), "--sink", f"jsonl:{out}"],
+        err,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
+    )
+    _wait_for(proc, out, lambda events: True if _utterances(events) else None)
+    proc.send_signal(signal.SIGHUP)
+    proc.wait(timeout=180)
+    stderr = err.read_text()
+    assert proc.returncode == 0 and "stopping" not in stderr, stderr
+    assert len(_utterances(_events(out))) == 10  # the whole file, not a drain
