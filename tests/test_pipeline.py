@@ -225,7 +225,7 @@ def test_whisper_works_while_the_text_model_is_still_loading(base_args):
             base_args[-1],  # audio.model
             "transcriber.name=timed-whisper",
             "text.name=slow-loading-text",
-            "text.load_s=4",
+            "text.load_s=10",  # well past Whisper's load and first batch, on a busy machine too
         ],
     )
     config["source"] = {"name": "file"}
