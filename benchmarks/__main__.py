@@ -30,12 +30,14 @@ from benchmarks.common import (
     RESULTS,
     MissingData,
     Settings,
+    add_wait_quiet_option,
     loadavg,
     log,
     machine,
     machine_slug,
     python,
     run_child,
+    wait_quiet,
 )
 
 NAMES = ("voice", "overhead", "scaling", "memory", "latency", "text")
@@ -54,13 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--memory-warmup", type=float, help="stream seconds before growth counts")
     p.add_argument("--out", type=Path, help=f"folder for the JSON (default {RESULTS})")
     p.add_argument("--update-readme", action="store_true", help="write the table into the README")
-    p.add_argument(
-        "--wait-quiet",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="first wait up to this long for the 1-min load average to drop under 1.5",
-    )
+    add_wait_quiet_option(p)
     p.add_argument("--load-note", help="a note on the machine's load for the README")
     p.add_argument(
         "--render",
@@ -88,16 +84,6 @@ def _settings(args: argparse.Namespace, work: Path) -> Settings:
     return s
 
 
-def _wait_quiet(limit_s: float) -> str | None:
-    deadline = time.monotonic() + limit_s
-    while (load := loadavg()[0]) > 1.5:
-        if time.monotonic() >= deadline:
-            return f"1-min load was still {load:.2f} after waiting {limit_s / 60:.0f} min"
-        log(f"load {load:.2f} > 1.5: waiting for a quieter machine")
-        time.sleep(min(30.0, max(1.0, deadline - time.monotonic())))
-    return None
-
-
 def text_accuracy(settings: Settings) -> dict[str, Any]:
     child = run_child(
         "text-accuracy", [python(), str(BENCH / "text_accuracy.py")], settings.work / "logs"
@@ -113,13 +99,13 @@ def main(argv: list[str] | None = None) -> int:
     if rest[:1] == ["soak"]:  # its own options: python -m benchmarks soak --help
         from benchmarks import soak
 
-        return soak.main(rest[1:], _wait_quiet)
+        return soak.main(rest[1:])
     args = _parser().parse_args(argv)
     if args.render:
         return _render(args.render, args.update_readme)
     selected = [n for n in NAMES if not args.only or n in args.only]
     started = time.monotonic()
-    load_note = _wait_quiet(args.wait_quiet) if args.wait_quiet else None
+    load_note = wait_quiet(args.wait_quiet) if args.wait_quiet else None
     info = machine()
     out_dir = args.out or RESULTS
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@ with their truth, and child processes measured from outside (wall time, RSS, pea
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -117,6 +118,28 @@ def loadavg() -> list[float]:
         return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
     except OSError:
         return [float("nan")] * 3
+
+
+def wait_quiet(limit_s: float) -> str | None:
+    """Wait up to ``limit_s`` for the 1-min load average to drop under 1.5; a note for the
+    README when it did not."""
+    deadline = time.monotonic() + limit_s
+    while (load := loadavg()[0]) > 1.5:
+        if time.monotonic() >= deadline:
+            return f"1-min load was still {load:.2f} after waiting {limit_s / 60:.0f} min"
+        log(f"load {load:.2f} > 1.5: waiting for a quieter machine")
+        time.sleep(min(30.0, max(1.0, deadline - time.monotonic())))
+    return None
+
+
+def add_wait_quiet_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="first wait up to this long for the 1-min load average to drop under 1.5",
+    )
 
 
 def cpu_model() -> str:

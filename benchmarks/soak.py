@@ -50,7 +50,6 @@ import threading
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -68,6 +67,7 @@ from benchmarks.common import (
     Clip,
     MissingData,
     _rss_mb,
+    add_wait_quiet_option,
     bench_env,
     loadavg,
     log,
@@ -77,6 +77,7 @@ from benchmarks.common import (
     percentiles,
     python,
     shared_path,
+    wait_quiet,
 )
 from benchmarks.vmic import VirtualMic
 
@@ -709,13 +710,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--load-timeout", type=float, default=180.0, help="wait for the models to load, s (180)"
     )
-    p.add_argument(
-        "--wait-quiet",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="first wait up to this long for the 1-min load average to drop under 1.5",
-    )
+    add_wait_quiet_option(p)
     p.add_argument("--drain", type=float, default=30.0, help="wait for the last event, s (30)")
     p.add_argument("--exit-timeout", type=float, default=120.0, help="after Ctrl-C, s (120)")
     p.add_argument("--log-every", type=float, default=300.0, help="progress lines, s (300)")
@@ -729,10 +724,7 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(
-    argv: list[str] | None = None, wait_quiet: Callable[[float], str | None] | None = None
-) -> int:
-    """``wait_quiet``: the benchmarks' own wait for a quiet machine (from __main__)."""
+def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     opts = _parser().parse_args(argv)
     readme = BENCH / "README.md"
@@ -743,7 +735,7 @@ def main(
             update_readme(readme, results)
         return 0
     started = time.monotonic()
-    load_note = wait_quiet(opts.wait_quiet) if wait_quiet and opts.wait_quiet else None
+    load_note = wait_quiet(opts.wait_quiet) if opts.wait_quiet else None
     info = machine()
     out_dir = opts.out or RESULTS
     out_dir.mkdir(parents=True, exist_ok=True)
