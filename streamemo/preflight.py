@@ -20,7 +20,7 @@ from typing import Any
 from streamemo.config import PipelineOptions, check_options, option_defaults, stage_options
 from streamemo.errors import PreflightError, StreamemoError
 from streamemo.plugins import Registration, Registry
-from streamemo.sinks import parse_sink_spec
+from streamemo.sinks import sink_factory
 
 ANALYSERS = ("transcriber", "text", "audio", "fusion")
 
@@ -88,12 +88,9 @@ def check_sinks(
         if name not in known
     ]
     for spec in specs:
-        name, target = parse_sink_spec(spec)
         try:
-            entry = registry.get("sink", name)
-            kwargs = dict(options.get(name) or {})
-            if target is not None:
-                kwargs["target"] = target
+            entry, kwargs = sink_factory(spec, registry, options)
+            name = entry.name
             check_options(entry.factory, kwargs, f"sink {name!r}", key=f"sink.{name}")
             run_check(entry, kwargs, f"sink {spec!r}")
         except StreamemoError as exc:

@@ -17,7 +17,7 @@ from typing import Any
 
 from streamemo.config import call_factory
 from streamemo.events import Event
-from streamemo.plugins import Registry
+from streamemo.plugins import Registration, Registry
 from streamemo.stages import Sink
 
 DEFAULT_QUEUE = 1000
@@ -27,6 +27,19 @@ def parse_sink_spec(spec: str) -> tuple[str, str | None]:
     """``console`` -> ("console", None); ``jsonl:out.jsonl`` -> ("jsonl", "out.jsonl")."""
     name, sep, target = spec.partition(":")
     return name.strip(), (target if sep else None)
+
+
+def sink_factory(
+    spec: str, registry: Registry, options: dict[str, dict[str, Any]]
+) -> tuple[Registration, dict[str, Any]]:
+    """The sink a spec names and the keyword arguments its factory gets: the
+    ``[sink.NAME]`` options, and the part after the colon as ``target``."""
+    name, target = parse_sink_spec(spec)
+    entry = registry.get("sink", name)
+    kwargs = dict(options.get(name) or {})
+    if target is not None:
+        kwargs["target"] = target
+    return entry, kwargs
 
 
 class SinkRunner:
@@ -67,12 +80,8 @@ class SinkRunner:
         on_error: Callable[[str, str], None],
     ) -> SinkRunner:
         """``jsonl:out.jsonl``: the ``jsonl`` sink with its ``[sink.jsonl]`` options."""
-        name, target = parse_sink_spec(spec)
-        entry = registry.get("sink", name)
-        kwargs = dict(options.get(name, {}))
-        if target is not None:
-            kwargs["target"] = target
-        return cls(call_factory(entry.factory, kwargs, f"sink {name!r}"), spec, on_error)
+        entry, kwargs = sink_factory(spec, registry, options)
+        return cls(call_factory(entry.factory, kwargs, f"sink {entry.name!r}"), spec, on_error)
 
     def start(self) -> None:
         self._thread.start()
