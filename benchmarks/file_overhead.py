@@ -43,7 +43,7 @@ def word_error_rate(references: list[str], hypothesis: str) -> float | None:
 
 
 def whisper_model_folder(settings: Settings) -> str:
-    from streamemo.default_plugins.whisper_transcriber import whisper_model_dir
+    from streamemo.default_plugins.whisper import whisper_model_dir
 
     return whisper_model_dir(runs.config_value(settings, "transcriber", "model"))
 

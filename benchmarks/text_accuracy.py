@@ -25,7 +25,7 @@ def default_dev_path() -> Path:
 
 def main(argv: list[str]) -> int:
     sys.path.insert(0, str(REPO))  # run from a checkout without installing
-    from streamemo.offline_emotion import LABELS, OfflineEmotionClassifier
+    from streamemo.default_plugins.offline_text.classifier import LABELS, OfflineEmotionClassifier
 
     path = Path(argv[0]) if argv else default_dev_path()
     if not path.is_file():

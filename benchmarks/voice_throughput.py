@@ -44,7 +44,7 @@ class SeedVoice:
     def __init__(self, folder: Path):
         import torch
 
-        from streamemo.voice_model import TodaiNet
+        from streamemo.default_plugins.voice_emotion.model import TodaiNet
 
         labels = json.loads((folder / "labels.json").read_text(encoding="utf-8"))
         self.net = TodaiNet(len(labels))
@@ -106,7 +106,7 @@ def run(settings: Settings) -> dict[str, Any]:
 
     from streamemo.audio_io import read_all, to_float32
     from streamemo.default_plugins.voice_emotion import VoiceEmotion
-    from streamemo.voice_model import WINDOW_FRAMES, mfcc, window_starts
+    from streamemo.default_plugins.voice_emotion.model import WINDOW_FRAMES, mfcc, window_starts
 
     reps = settings.reps if settings.quick else max(5, settings.reps)  # passes are short
     folder = shared_path("models/todai-audio-v1")
@@ -233,7 +233,7 @@ def _breakdown(
     """Median ms per utterance of each step: the seed, and streamemo on all at once."""
     import torch
 
-    from streamemo.voice_model import mfcc_many, windows
+    from streamemo.default_plugins.voice_emotion.model import mfcc_many, windows
 
     steps: dict[str, dict[str, list[float]]] = {"seed": {}, "streamemo": {}}
 

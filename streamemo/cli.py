@@ -116,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "devices":
             return _list_devices()
         if args.command == "serve":
-            from streamemo.serve import serve_command
+            from streamemo.serving.command import serve_command
 
             return serve_command(args, pm)
         return _run(args, pm)
@@ -174,7 +174,7 @@ def _run(args: argparse.Namespace, pm) -> int:
 
 
 def _list_devices() -> int:
-    from streamemo.portaudio import input_devices
+    from streamemo.default_plugins.mic.portaudio import input_devices
 
     devices = input_devices()
     if not devices:

@@ -68,7 +68,7 @@ DEFAULTS: dict[str, Any] = {
     "sinks": ["console"],
     "sink": {},  # per-sink options: [sink.console], [sink.jsonl], ...
     "pipeline": {},  # frame_queue, utterance_queue, partial_queue; batch_max (16)
-    "serve": {},  # streamemo serve: host, port, token, max_streams, ... (streamemo.serve)
+    "serve": {},  # streamemo serve: host, port, token, max_streams, ... (streamemo.serving.command)
 }
 
 

@@ -34,9 +34,9 @@ from streamemo.events import (
     StatusEvent,
     UtteranceEvent,
 )
-from streamemo.fusion import confidence
 from streamemo.plugins import Registry
-from streamemo.sinks import SinkRunner, close_all
+from streamemo.scores import confidence
+from streamemo.sink_runner import SinkRunner, close_all
 from streamemo.stages import (
     SAMPLE_RATE,
     AudioAnalyser,
@@ -54,7 +54,7 @@ from streamemo.stages import (
 log = logging.getLogger("streamemo")
 _END = object()
 LEVEL_INTERVAL_S = 0.1  # live views redraw their level meter ten times a second
-# Below this (streamemo.fusion.confidence), a voice reading cannot tell its labels apart:
+# Below this (streamemo.scores.confidence), a voice reading cannot tell its labels apart:
 # an utterance with no words and such a voice is skipped as no speech. Noise, tones and
 # the seed's model on speech it was not trained for all read about 0.003.
 VOICE_CONFIDENCE_MIN = 0.1
@@ -669,8 +669,7 @@ class Pipeline:
                     self.counters["errors"] += 1
                 if failures == 1:
                     log.warning(
-                        "streamemo_event observer %r failed: %s: %s (further failures are"
-                        " counted)",
+                        "streamemo_event observer %r failed: %s: %s (further failures are counted)",
                         plugin,
                         type(exc).__name__,
                         exc,
@@ -713,8 +712,7 @@ class Pipeline:
             lost += sink.failed + sink.dropped + undelivered
         for plugin, failures in self._observer_failures.items():
             self._say(
-                f"streamemo_event observer {plugin!r} failed on {failures} of"
-                f" {self._events} events"
+                f"streamemo_event observer {plugin!r} failed on {failures} of {self._events} events"
             )
             lost += failures
         self.events_lost = lost

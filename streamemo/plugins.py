@@ -27,14 +27,14 @@ from streamemo.errors import StreamemoError
 
 DEFAULT_PLUGINS = (
     "streamemo.default_plugins.file_source",
-    "streamemo.default_plugins.mic_source",
+    "streamemo.default_plugins.mic",
     "streamemo.default_plugins.vad_segmenter",
-    "streamemo.default_plugins.whisper_transcriber",
+    "streamemo.default_plugins.whisper",
     "streamemo.default_plugins.transformers_text",
     "streamemo.default_plugins.offline_text",
     "streamemo.default_plugins.voice_emotion",
-    "streamemo.default_plugins.fusion",
-    "streamemo.default_plugins.console_sink",
+    "streamemo.default_plugins.late_fusion",
+    "streamemo.default_plugins.console",
     "streamemo.default_plugins.jsonl_sink",
     "streamemo.default_plugins.ws_sink",
 )

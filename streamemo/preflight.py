@@ -20,7 +20,7 @@ from typing import Any
 from streamemo.config import PipelineOptions, check_options, option_defaults, stage_options
 from streamemo.errors import PreflightError, StreamemoError
 from streamemo.plugins import Registration, Registry
-from streamemo.sinks import sink_factory
+from streamemo.sink_runner import sink_factory
 
 ANALYSERS = ("transcriber", "text", "audio", "fusion")
 

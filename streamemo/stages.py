@@ -77,7 +77,7 @@ class Cut:
     before: np.ndarray  # int16: the last samples before the cut
     after: np.ndarray  # int16: the first samples after it
     # Noted by the transcriber of the part before, for the one of the part after, so
-    # that they agree on which words each keeps (see streamemo.seams): the words it
+    # that they agree on which words each keeps (see the whisper plugin's seams.py): the words it
     # kept from ``before``, and the words it heard in ``after`` and left to the next.
     kept: list[str] | None = None
     left: list[str] | None = None

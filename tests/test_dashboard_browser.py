@@ -13,8 +13,8 @@ from streamemo.audio_io import read_all
 from streamemo.config import load_config
 from streamemo.pipeline import Pipeline
 from streamemo.plugins import get_plugin_manager
-from streamemo.serve import BroadcastSink
-from streamemo.server import EventServer, ServerOptions
+from streamemo.serving.command import BroadcastSink
+from streamemo.serving.event_server import EventServer, ServerOptions
 from tests.conftest import OFFLINE_CONFIG, need_package, shared
 from tests.wer import wer
 from tests.ws_helpers import ARTIFACTS, chromium_page, need_chromium

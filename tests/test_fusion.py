@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from streamemo.default_plugins.fusion import todai
+from streamemo.default_plugins.late_fusion import todai
+from streamemo.default_plugins.late_fusion.mixing import LateFusion
 from streamemo.errors import ConfigError
 from streamemo.events import AudioEmotion, TextEmotion
-from streamemo.fusion import LateFusion
 from tests.conftest import shared
 
 KO = ["기쁨", "당황", "분노", "불안", "상처", "슬픔"]
@@ -143,8 +143,8 @@ def test_todai_keeps_the_seeds_summed_matrices():
 
 
 def test_voice_confidence_is_the_distance_from_flat():
-    from streamemo.fusion import confidence
     from streamemo.pipeline import VOICE_CONFIDENCE_MIN
+    from streamemo.scores import confidence
 
     assert confidence(FLAT_VOICE) == pytest.approx(0.0, abs=1e-12)
     assert confidence([0.0, 1.0, 0.0]) == pytest.approx(1.0)

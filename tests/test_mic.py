@@ -263,7 +263,7 @@ def test_a_missing_portaudio_library_names_the_debian_package():
 def test_a_full_buffer_is_counted_and_reported_never_silently_dropped(vmic16_here):
     """Analysis that falls behind (here: nobody reads for a second) fills the bounded
     buffer; the capture callback keeps returning at once and counts what did not fit."""
-    from streamemo.default_plugins.mic_source import MicSource
+    from streamemo.default_plugins.mic import MicSource
     from streamemo.stages import Block, Notice
 
     source = MicSource(buffer_s=0.3, block_ms=30)  # room for 10 blocks
@@ -289,7 +289,7 @@ def test_a_capture_process_that_hangs_is_killed_and_replaced(vmic16_here):
     """Debian's PortAudio can hang inside a call, printing one error line forever, when the
     sound server dies under a stream. Capture runs in a process of its own for that; here
     that process is frozen for real (SIGSTOP) and the source must kill it and carry on."""
-    from streamemo.default_plugins.mic_source import MicSource
+    from streamemo.default_plugins.mic import MicSource
     from streamemo.stages import Block, Notice
 
     source = MicSource(block_ms=30, stall_s=1.0)
@@ -328,7 +328,7 @@ def test_ctrl_c_in_a_terminal_leaves_the_capture_process_to_its_parent(vmic16, t
         capture = [
             int(pid)
             for pid in subprocess.run(
-                ["pgrep", "-g", str(proc.pid), "-f", "streamemo.capture_child"],
+                ["pgrep", "-g", str(proc.pid), "-f", "streamemo.default_plugins.mic.capture_child"],
                 capture_output=True, text=True,
             ).stdout.split()
         ]  # fmt: skip
@@ -347,7 +347,7 @@ def test_ctrl_c_in_a_terminal_leaves_the_capture_process_to_its_parent(vmic16, t
 
 
 def test_the_capture_process_ignores_sigint_and_ends_when_asked(vmic16_here):
-    from streamemo.capture import CaptureProcess
+    from streamemo.default_plugins.mic.capture import CaptureProcess
 
     arrived: list[float] = []
     capture = CaptureProcess(None, 16000, 480, lambda _s, at: arrived.append(at), lambda _c: None)

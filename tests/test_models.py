@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from streamemo.errors import ModelNotFoundError
-from streamemo.models import resolve_model_dir
+from streamemo.model_files import resolve_model_dir
 from tests.conftest import need_package
 
 COMMIT = "fedcba9876543210fedcba9876543210fedcba98"
@@ -157,10 +157,10 @@ def test_invalid_hub_id(spec: str, tmp_path: Path, monkeypatch: pytest.MonkeyPat
 _CHILD = """
 import sys
 from streamemo.errors import ModelNotFoundError
-from streamemo.models import resolve_model_dir
+from streamemo.model_files import resolve_model_dir
 try:
     if sys.argv[1] == "whisper":
-        from streamemo.default_plugins.whisper_transcriber import whisper_model_dir
+        from streamemo.default_plugins.whisper import whisper_model_dir
         print("OK", whisper_model_dir(sys.argv[2]))
     else:
         print("OK", resolve_model_dir(

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from streamemo.default_plugins.whisper_transcriber import is_speech
+from streamemo.default_plugins.whisper import is_speech
 from tests.conftest import need_package, offline_run_args, run_cli, shared
 
 RATE = 16_000

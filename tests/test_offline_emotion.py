@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from streamemo import offline_emotion
+from streamemo.default_plugins.offline_text import classifier as offline_emotion
+from streamemo.default_plugins.offline_text.classifier import LABELS, OfflineEmotionClassifier
 from streamemo.errors import ModelNotFoundError
-from streamemo.offline_emotion import LABELS, OfflineEmotionClassifier
 from tests.conftest import SHARED, missing
 
 DEV_SET = SHARED / "text" / "emotion_dev.jsonl"

@@ -95,7 +95,7 @@ def test_the_installed_wheel_loads_its_own_voice_model(wheel, tmp_path):
     probe = (
         "import json\n"
         "from streamemo.default_plugins.voice_emotion import VoiceEmotion\n"
-        "from streamemo.models import resolve_model_dir\n"
+        "from streamemo.model_files import resolve_model_dir\n"
         "from streamemo.config import DEFAULTS\n"
         "spec = DEFAULTS['audio']['model']\n"
         "voice = VoiceEmotion(model=spec)\n"

@@ -1,12 +1,12 @@
-"""The words at a cut in a long monologue are kept once (streamemo.seams), whatever
+"""The words at a cut in a long monologue are kept once (the whisper plugin's seams.py), whatever
 Whisper's timestamps say; and parts of one monologue are packed as one stretch."""
 
 from types import SimpleNamespace
 
 import numpy as np
 
-from streamemo import whisper_packing as packing
-from streamemo.seams import join, match_split, own_text, words_by_utterance
+from streamemo.default_plugins.whisper import packing
+from streamemo.default_plugins.whisper.seams import join, match_split, own_text, words_by_utterance
 from streamemo.stages import SAMPLE_RATE, Cut, Utterance
 
 SECOND = SAMPLE_RATE

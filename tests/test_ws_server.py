@@ -26,7 +26,7 @@ from streamemo.events import (
     event_to_json,
 )
 from streamemo.plugins import Registry, get_plugin_manager
-from streamemo.sinks import SinkRunner
+from streamemo.sink_runner import SinkRunner
 from tests.conftest import OFFLINE_CONFIG, need_package, run_cli, shared
 from tests.ws_helpers import EventsClient, RawClient, close_of, free_port
 

@@ -11,7 +11,7 @@ import numpy as np
 from streamemo import hookimpl
 from streamemo.errors import ModelNotFoundError
 from streamemo.events import TextEmotion
-from streamemo.models import resolve_model_dir
+from streamemo.model_files import resolve_model_dir
 from streamemo.sentences import check_aggregate, sentence_emotion, sentence_emotions
 
 

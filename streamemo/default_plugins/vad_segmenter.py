@@ -255,7 +255,7 @@ class VadSegmenter:
 
         The cut lies at least ``cut_latest`` before the limit, so the audio just after it
         is already here. Both parts carry a Cut with the audio on either side of it, so
-        that a transcriber hears a word at the cut whole (see streamemo.seams).
+        that a transcriber hears a word at the cut whole (see the whisper plugin's seams.py).
         """
         audio = np.concatenate([f.samples for f in self._speech])
         shortest = self._speech_start - self._audio_start + self.min_samples

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from streamemo import hookimpl
 from streamemo.errors import ConfigError
 from streamemo.events import Event
-from streamemo.server import EventServer, ServerOptions
+from streamemo.serving.event_server import EventServer, ServerOptions
 
 log = logging.getLogger("streamemo")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import streamemo
 from streamemo.default_plugins.offline_text import OfflineTextEmotion
 from streamemo.default_plugins.voice_emotion import VoiceEmotion
-from streamemo.default_plugins.whisper_transcriber import WhisperTranscriber
+from streamemo.default_plugins.whisper import WhisperTranscriber
 from streamemo.events import event_to_json
 
 

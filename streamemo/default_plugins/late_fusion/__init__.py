@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from streamemo import hookimpl
+from streamemo.default_plugins.late_fusion.mixing import LateFusion
 from streamemo.errors import ConfigError
-from streamemo.fusion import LateFusion
 
 # The seed's recipe (its fusion_todai.json), written as label maps:
 # Korean text labels -> the audio model's English labels -> back to Korean.

@@ -13,9 +13,9 @@ import numpy as np
 from streamemo import hookimpl
 from streamemo.errors import ConfigError
 from streamemo.events import AudioEmotion
-from streamemo.models import resolve_model_dir
+from streamemo.model_files import resolve_model_dir
 
-# streamemo.voice_model (torch) is imported where it is used: loading the plugins, and the
+# .model (torch) is imported where it is used: loading the plugins, and the
 # start-up checks that must be able to fail before anything heavy loads, stay torch-free
 
 WEIGHTS = "pytorch_model.pth"
@@ -71,7 +71,7 @@ class VoiceEmotion:
     ):
         import torch
 
-        from streamemo.voice_model import WINDOW_FRAMES, TodaiNet
+        from streamemo.default_plugins.voice_emotion.model import WINDOW_FRAMES, TodaiNet
 
         if not 1 <= hop_frames <= WINDOW_FRAMES:
             raise ConfigError(f"audio.hop_frames must be 1-{WINDOW_FRAMES}, not {hop_frames}")
@@ -112,7 +112,7 @@ class VoiceEmotion:
         windows of all utterances in one forward pass; ``latest``: only the last window."""
         import torch
 
-        from streamemo.voice_model import WINDOW_FRAMES, mfcc_many, windows
+        from streamemo.default_plugins.voice_emotion.model import WINDOW_FRAMES, mfcc_many, windows
 
         if not audios:
             return []

@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from streamemo import hookimpl, seams
-from streamemo import whisper_packing as packing
+from streamemo import hookimpl
 from streamemo.audio_io import to_float32
+from streamemo.default_plugins.whisper import packing, seams
 from streamemo.errors import ConfigError
-from streamemo.models import resolve_model_dir
+from streamemo.model_files import resolve_model_dir
 from streamemo.stages import SAMPLE_RATE, Span, Transcript
 
 WHISPER_FILES = ("model.bin", "config.json")
@@ -103,7 +103,7 @@ class WhisperTranscriber:
 
     def transcribe_span(self, span: Span) -> Transcript:
         """A part of a monologue cut at max_utterance_s, heard with the audio across its
-        cuts: a word at a cut is heard whole and kept by one part (see streamemo.seams)."""
+        cuts: a word at a cut is heard whole and kept by one part (see seams.py)."""
         if not span.context:
             return self.transcribe(span.audio)
         segments, info = self._run(
@@ -134,7 +134,7 @@ class WhisperTranscriber:
             segments, info = self._run(pack.audio, False, word_timestamps=self.pack_words)
             texts, doubtful = packing.split(pack, segments, self.pack_words)
             # a doubtful part is heard alone, and so are those joined to it: the parts at a
-            # cut must go by the same decode, or agree through their Cut (streamemo.seams)
+            # cut must go by the same decode, or agree through their Cut (seams.py)
             for run in seams.joined_runs(len(group), joined):
                 if doubtful & set(run):
                     doubtful |= set(run)

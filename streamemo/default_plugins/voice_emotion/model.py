@@ -7,8 +7,8 @@ import numpy as np
 import torch
 from torch import nn
 
-# the seed's features: librosa's MFCC, computed by streamemo.mfcc
-from streamemo.mfcc import N_MFCC, SAMPLE_RATE, mfcc, mfcc_many
+# the seed's features: librosa's MFCC, computed by streamemo.default_plugins.voice_emotion.mfcc
+from streamemo.default_plugins.voice_emotion.mfcc import N_MFCC, SAMPLE_RATE, mfcc, mfcc_many
 
 __all__ = [
     "N_MFCC",

@@ -23,15 +23,15 @@ import pluggy
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from streamemo.broadcast import Subscriber, background, close_or_abort
 from streamemo.config import call_factory, load_config
 from streamemo.errors import ConfigError
 from streamemo.events import Event, StatusEvent, event_to_json
-from streamemo.net_source import NetworkSource, PcmDecoder, WireError
 from streamemo.pipeline import Analysers, Pipeline
 from streamemo.plugins import Registry
 from streamemo.preflight import check_run
-from streamemo.server import EventServer, ServerOptions, close_reason
+from streamemo.serving.broadcast import Subscriber, background, close_or_abort
+from streamemo.serving.event_server import EventServer, ServerOptions, close_reason
+from streamemo.serving.net_source import NetworkSource, PcmDecoder, WireError
 from streamemo.signals import on_stop_signals, quit_now, quit_on_signals
 
 log = logging.getLogger("streamemo")

@@ -54,7 +54,7 @@ class ConsoleSink:
         )
         self.view = None
         if live is True or (live == "auto" and is_tty):
-            from streamemo.live_view import LiveView
+            from streamemo.default_plugins.console.live_view import LiveView
 
             self.view = LiveView(self.out)
             self.event_types = None  # the live view shows levels and partials too

@@ -3,9 +3,10 @@
 Some PortAudio builds (Debian's libportaudio2 among them) can loop forever inside a call
 when the sound server dies under an open stream, printing an error line per turn. In a
 process of its own that bug costs a kill and a restart, not a hung pipeline and a
-flooded terminal: the parent (``streamemo.capture``) kills this process when audio stops.
+flooded terminal: the parent (``capture.py``) kills this process when audio stops.
 
-Run as ``python -m streamemo.capture_child '{"device": ..., "rate": ..., "block": ...}'``.
+Run as ``python -m streamemo.default_plugins.mic.capture_child SPEC``, SPEC being
+``'{"device": ..., "rate": ..., "block": ...}'``.
 It writes framed messages to stdout (see ``HEADER``) and stops when stdin closes.
 """
 
@@ -36,7 +37,7 @@ def write(out: BinaryIO, kind: bytes, payload: bytes, at: float | None = None) -
 def main(spec: dict) -> int:
     out = sys.stdout.buffer
     try:
-        from streamemo.portaudio import input_device, sounddevice
+        from streamemo.default_plugins.mic.portaudio import input_device, sounddevice
 
         sd = sounddevice()
         info = input_device(spec["device"])

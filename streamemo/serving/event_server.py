@@ -29,7 +29,9 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from streamemo.broadcast import (
+from streamemo.errors import ConfigError, StreamemoError
+from streamemo.events import Event, event_to_json
+from streamemo.serving.broadcast import (
     INVALID,
     Hub,
     Subscriber,
@@ -37,9 +39,7 @@ from streamemo.broadcast import (
     close_or_abort,
     parse_subscription,
 )
-from streamemo.broadcast import parse_types as parse_event_types
-from streamemo.errors import ConfigError, StreamemoError
-from streamemo.events import Event, event_to_json
+from streamemo.serving.broadcast import parse_types as parse_event_types
 
 log = logging.getLogger("streamemo")
 

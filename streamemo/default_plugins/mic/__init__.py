@@ -1,6 +1,6 @@
 """The ``mic`` source: live capture with sounddevice (PortAudio).
 
-PortAudio runs in a capture process of its own (``streamemo.capture``), whose
+PortAudio runs in a capture process of its own (``streamemo.default_plugins.mic.capture``), whose
 blocks a reader thread copies into a bounded queue, counting what did not fit;
 everything else (resampling, VAD, models) runs elsewhere. A capture that stops
 delivering is killed and replaced, so a PortAudio that hangs cannot hang us.
@@ -21,9 +21,9 @@ import numpy as np
 
 from streamemo import hookimpl
 from streamemo.audio_io import to_int16
-from streamemo.capture import CaptureProcess
+from streamemo.default_plugins.mic.capture import CaptureProcess
+from streamemo.default_plugins.mic.portaudio import input_device
 from streamemo.errors import ConfigError, InputError
-from streamemo.portaudio import input_device
 from streamemo.stages import SAMPLE_RATE, Block, Notice
 
 _FLAG_EVERY_S = 1.0  # report overflows at most once a second

@@ -1,4 +1,4 @@
-"""The pipeline's side of the capture process (``streamemo.capture_child``).
+"""The pipeline's side of the capture process (``streamemo.default_plugins.mic.capture_child``).
 
 A capture that hangs, floods its stderr or crashes is killed and replaced; the pipeline
 only sees blocks stop arriving, which the ``mic`` source already handles as a lost device.
@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from streamemo.capture_child import AUDIO, COUNTERS, ERROR, HEADER, OPENED
+from streamemo.default_plugins.mic.capture_child import AUDIO, COUNTERS, ERROR, HEADER, OPENED
 from streamemo.errors import InputError
 
-log = logging.getLogger("streamemo.capture")
+log = logging.getLogger("streamemo.default_plugins.mic.capture")
 
 # distinct C-library lines logged per capture process; the rest are read and dropped
 _QUIET_AFTER = 50
@@ -44,7 +44,7 @@ class CaptureProcess:
         self.done = threading.Event()
         spec = {"device": device, "rate": rate, "block": block_frames}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamemo.capture_child", json.dumps(spec)],
+            [sys.executable, "-m", "streamemo.default_plugins.mic.capture_child", json.dumps(spec)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

