@@ -157,7 +157,7 @@ def file_segments(clip: Clip, settings: Settings) -> list[tuple[float, float]]:
     from streamemo.audio_io import read_all
     from streamemo.config import load_config
     from streamemo.default_plugins.vad_segmenter import VadSegmenter
-    from streamemo.stages import Block, Utterance
+    from streamemo.frames import Block, Utterance
 
     options = dict(load_config(str(runs.CONFIG), runs.overrides(settings))["segmenter"])
     options.pop("name", None)

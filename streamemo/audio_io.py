@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from streamemo.errors import InputError
-from streamemo.stages import SAMPLE_RATE
+from streamemo.frames import SAMPLE_RATE
 
 _FORMATS_HINT = "use WAV, FLAC, OGG or MP3, or convert it first (e.g. sox IN -r 16000 -c 1 OUT.wav)"
 

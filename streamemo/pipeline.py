@@ -34,22 +34,11 @@ from streamemo.events import (
     StatusEvent,
     UtteranceEvent,
 )
+from streamemo.frames import SAMPLE_RATE, Block, Notice, Partial, Utterance
 from streamemo.plugins import Registry
 from streamemo.scores import confidence
 from streamemo.sink_runner import SinkRunner, close_all
-from streamemo.stages import (
-    SAMPLE_RATE,
-    AudioAnalyser,
-    Block,
-    Fuser,
-    Notice,
-    Partial,
-    Sink,
-    Source,
-    TextAnalyser,
-    Transcriber,
-    Utterance,
-)
+from streamemo.stages import AudioAnalyser, Fuser, Sink, Source, TextAnalyser, Transcriber
 
 log = logging.getLogger("streamemo")
 _END = object()

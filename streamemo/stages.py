@@ -15,107 +15,12 @@ one result per input, in order, and raises only when the whole batch failed
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from streamemo.events import AudioEmotion, Emotion, Event, TextEmotion
-
-SAMPLE_RATE = 16_000
-
-
-@dataclass(slots=True)
-class Block:
-    """A run of captured samples and the wall-clock time it arrived."""
-
-    samples: np.ndarray  # int16, mono, 16 kHz
-    arrived: float  # time.monotonic()
-
-
-@dataclass(slots=True)
-class Notice:
-    """Something a source wants the user to see; it becomes a ``status`` event."""
-
-    state: str  # "listening", "overflow", "device-lost", ...
-    message: str | None = None
-    stream_start: float | None = None  # Unix time of stream second 0 (live sources)
-
-
-@dataclass(slots=True)
-class Utterance:
-    """One stretch of speech, on the stream's audio clock."""
-
-    id: int
-    start: int  # first voiced sample, counted from the stream start
-    end: int  # one past the last voiced sample
-    audio: np.ndarray  # int16 samples, including pre-roll and tail padding
-    ended_at: float  # monotonic time the last voiced sample arrived
-    cut: bool = False  # True when cut at the maximum length; speech goes on
-    # Where a max_utterance_s cut began or ended this part: a transcriber with
-    # ``transcribe_span`` then hears the audio across the cut too, so a word at the cut
-    # is heard whole. ``audio`` itself never crosses a cut: the voice model and the
-    # times see only this part.
-    start_cut: Cut | None = None  # this part goes on from the one before
-    end_cut: Cut | None = None  # the next part goes on from this one
-
-    def span(self) -> Span:
-        """The audio to hear, with the audio across its cuts around it."""
-        before = self.start_cut.before if self.start_cut is not None else self.audio[:0]
-        after = self.end_cut.after if self.end_cut is not None else self.audio[:0]
-        audio = (
-            np.concatenate((before, self.audio, after)) if len(before) + len(after) else self.audio
-        )
-        start = len(before)
-        return Span(audio, start, start + len(self.audio), self.start_cut, self.end_cut)
-
-
-@dataclass(slots=True, eq=False)
-class Cut:
-    """A cut in a long monologue, shared by the part before it and the part after it."""
-
-    before: np.ndarray  # int16: the last samples before the cut
-    after: np.ndarray  # int16: the first samples after it
-    # Noted by the transcriber of the part before, for the one of the part after, so
-    # that they agree on which words each keeps (see the whisper plugin's seams.py): the words it
-    # kept from ``before``, and the words it heard in ``after`` and left to the next.
-    kept: list[str] | None = None
-    left: list[str] | None = None
-
-
-@dataclass(slots=True)
-class Span:
-    """What ``transcribe_span`` gets: audio, of which ``[start, end)`` is the
-    utterance's own and the rest lies across its cuts. It hears all of it and keeps
-    only its own words: the others are kept by the neighbour."""
-
-    audio: np.ndarray  # int16, 16 kHz
-    start: int  # sample index in ``audio`` where the utterance's own audio begins
-    end: int  # one past its last sample
-    start_cut: Cut | None = None
-    end_cut: Cut | None = None
-
-    @property
-    def context(self) -> bool:
-        """Whether there is audio beyond the utterance's own."""
-        return self.start > 0 or self.end < len(self.audio)
-
-
-@dataclass(slots=True)
-class Partial:
-    """Speech still in progress: the newest audio, for a live voice estimate."""
-
-    id: int
-    start: int
-    end: int
-    audio: np.ndarray  # int16, the newest samples of the utterance
-
-
-@dataclass(slots=True)
-class Transcript:
-    text: str
-    language: str | None
-    extra: dict = field(default_factory=dict)
+from streamemo.frames import Block, Notice, Partial, Transcript, Utterance
 
 
 @runtime_checkable

@@ -9,7 +9,7 @@ import jiwer
 import numpy as np
 import pytest
 
-from streamemo.stages import SAMPLE_RATE
+from streamemo.frames import SAMPLE_RATE
 from tests.conftest import OFFLINE_CONFIG, run_cli
 from tests.espeak import MONOLOGUE, speak
 from tests.wer import normalise

@@ -264,7 +264,7 @@ def test_a_full_buffer_is_counted_and_reported_never_silently_dropped(vmic16_her
     """Analysis that falls behind (here: nobody reads for a second) fills the bounded
     buffer; the capture callback keeps returning at once and counts what did not fit."""
     from streamemo.default_plugins.mic import MicSource
-    from streamemo.stages import Block, Notice
+    from streamemo.frames import Block, Notice
 
     source = MicSource(buffer_s=0.3, block_ms=30)  # room for 10 blocks
     blocks = source.blocks()
@@ -290,7 +290,7 @@ def test_a_capture_process_that_hangs_is_killed_and_replaced(vmic16_here):
     sound server dies under a stream. Capture runs in a process of its own for that; here
     that process is frozen for real (SIGSTOP) and the source must kill it and carry on."""
     from streamemo.default_plugins.mic import MicSource
-    from streamemo.stages import Block, Notice
+    from streamemo.frames import Block, Notice
 
     source = MicSource(block_ms=30, stall_s=1.0)
     blocks = source.blocks()

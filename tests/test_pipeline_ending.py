@@ -17,9 +17,9 @@ import pytest
 
 from streamemo.config import load_config
 from streamemo.errors import StreamemoError
+from streamemo.frames import Block, Transcript, Utterance
 from streamemo.pipeline import Analysers, Pipeline
 from streamemo.plugins import get_plugin_manager
-from streamemo.stages import Block, Transcript, Utterance
 
 
 class ManyBlocks:

@@ -7,7 +7,7 @@ import numpy as np
 
 from streamemo.default_plugins.whisper import packing
 from streamemo.default_plugins.whisper.seams import join, match_split, own_text, words_by_utterance
-from streamemo.stages import SAMPLE_RATE, Cut, Utterance
+from streamemo.frames import SAMPLE_RATE, Cut, Utterance
 
 SECOND = SAMPLE_RATE
 

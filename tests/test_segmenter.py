@@ -10,7 +10,7 @@ import pytest
 from streamemo.audio_io import read_all
 from streamemo.default_plugins.vad_segmenter import VadSegmenter, quietest
 from streamemo.errors import ConfigError
-from streamemo.stages import SAMPLE_RATE, Block, Partial, Utterance
+from streamemo.frames import SAMPLE_RATE, Block, Partial, Utterance
 from tests.conftest import shared
 from tests.espeak import MONOLOGUE, speak
 

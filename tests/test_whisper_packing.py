@@ -12,7 +12,7 @@ import pytest
 from faster_whisper.transcribe import Segment, Word
 
 from streamemo.default_plugins.whisper import packing
-from streamemo.stages import SAMPLE_RATE
+from streamemo.frames import SAMPLE_RATE
 from tests.conftest import need_package, shared
 from tests.wer import normalise, wer
 

@@ -11,7 +11,7 @@ from typing import Any
 from streamemo import hookimpl
 from streamemo.audio_io import read_blocks
 from streamemo.errors import InputError
-from streamemo.stages import SAMPLE_RATE, Block
+from streamemo.frames import SAMPLE_RATE, Block
 
 
 def check_input(input: str | None) -> Path:

@@ -24,7 +24,7 @@ import numpy as np
 
 from streamemo import hookimpl
 from streamemo.errors import ConfigError
-from streamemo.stages import SAMPLE_RATE, Block, Cut, Partial, Utterance
+from streamemo.frames import SAMPLE_RATE, Block, Cut, Partial, Utterance
 
 
 @dataclass(slots=True)

@@ -22,8 +22,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from streamemo.frames import SAMPLE_RATE, Block
 from streamemo.serving.broadcast import SubscriptionError, parse_types
-from streamemo.stages import SAMPLE_RATE, Block
 
 UNSUPPORTED = 1003  # a kind of message this endpoint does not take
 INVALID = 1007  # a message of the right kind with bad content

@@ -24,7 +24,7 @@ from streamemo.audio_io import to_int16
 from streamemo.default_plugins.mic.capture import CaptureProcess
 from streamemo.default_plugins.mic.portaudio import input_device
 from streamemo.errors import ConfigError, InputError
-from streamemo.stages import SAMPLE_RATE, Block, Notice
+from streamemo.frames import SAMPLE_RATE, Block, Notice
 
 _FLAG_EVERY_S = 1.0  # report overflows at most once a second
 

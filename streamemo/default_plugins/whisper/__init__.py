@@ -11,8 +11,8 @@ from streamemo import hookimpl
 from streamemo.audio_io import to_float32
 from streamemo.default_plugins.whisper import packing, seams
 from streamemo.errors import ConfigError
+from streamemo.frames import SAMPLE_RATE, Span, Transcript
 from streamemo.model_files import resolve_model_dir
-from streamemo.stages import SAMPLE_RATE, Span, Transcript
 
 WHISPER_FILES = ("model.bin", "config.json")
 

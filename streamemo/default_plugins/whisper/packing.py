@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from streamemo.stages import SAMPLE_RATE
+from streamemo.frames import SAMPLE_RATE
 
 WINDOW_S = 30.0  # Whisper's encoder window
 # faster-whisper's compression_ratio_threshold: above it, text is a repetition loop
