@@ -50,13 +50,15 @@ def register_sinks(register):
 
 
 @hookspec
-def streamemo_startup(pipeline):
-    """Called once the pipeline is built, before audio flows."""
+def streamemo_startup(run):
+    """Called once the stream is built, before audio flows; ``run`` is a
+    ``streamemo.lifecycle.Run`` (stream, config, counters, stop())."""
 
 
 @hookspec
-def streamemo_shutdown(pipeline):
-    """Called after the last event has been delivered to every sink."""
+def streamemo_shutdown(run):
+    """Called after the last event has been delivered to every sink; ``run`` is the
+    same ``streamemo.lifecycle.Run`` that ``streamemo_startup`` received."""
 
 
 @hookspec

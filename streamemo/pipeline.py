@@ -35,6 +35,7 @@ from streamemo.events import (
     UtteranceEvent,
 )
 from streamemo.frames import SAMPLE_RATE, Block, Notice, Partial, Utterance
+from streamemo.lifecycle import Run
 from streamemo.plugins import Registry
 from streamemo.scores import confidence
 from streamemo.sink_runner import SinkRunner, close_all
@@ -262,6 +263,10 @@ class Pipeline:
         self._events = 0
         self._audio_pool = ThreadPoolExecutor(1, thread_name_prefix="voice")
         self._fatal: BaseException | None = None
+        # what the lifecycle hooks get: the stream's public face, not this object
+        self.public = Run(
+            self.stream, config, lambda: {**self.counters, **self.source_counters()}, self.stop
+        )
 
     def _build_sinks(self, specs: list[str], options: dict[str, Any]) -> list[SinkRunner]:
         """Each sink of ``specs``; one whose factory fails is one line, not a traceback
@@ -286,7 +291,7 @@ class Pipeline:
         """Run until the source ends or ``stop()`` is called; returns the counters."""
         for sink in self.sinks:
             sink.start()
-        self.pm.hook.streamemo_startup(pipeline=self)
+        self.pm.hook.streamemo_startup(run=self.public)
         self.emit(StatusEvent(self.stream, "started"))
         threads = [
             threading.Thread(target=self._guard, args=(self._read_source,), name="source"),
@@ -317,7 +322,7 @@ class Pipeline:
             )
         )
         unfinished = close_all(self.sinks, self.drain_s)
-        self.pm.hook.streamemo_shutdown(pipeline=self)
+        self.pm.hook.streamemo_shutdown(run=self.public)
         self._report_losses(unfinished)
         if self._fatal is not None:
             raise self._fatal

@@ -78,10 +78,14 @@ def _percentiles(histogram: list[int]) -> dict[str, float]:
     return out
 
 
-def _time_encoder(transcriber: Any) -> None:
-    model = getattr(transcriber, "model", None)
+def _time_encoder() -> None:
+    """Time faster-whisper's ``WhisperModel.encode`` in place (once Whisper is imported)."""
+    import sys
+
+    whisper = sys.modules.get("faster_whisper")
+    model = getattr(whisper, "WhisperModel", None)
     encode = getattr(model, "encode", None)
-    if encode is None:
+    if encode is None or getattr(encode, "_probed", False):
         return
 
     def timed_encode(*args: Any, **kwargs: Any) -> Any:
@@ -92,16 +96,34 @@ def _time_encoder(transcriber: Any) -> None:
             _encoder["calls"] += 1
             _encoder["seconds"] += time.perf_counter() - t0
 
+    timed_encode._probed = True  # type: ignore[attr-defined]
     model.encode = timed_encode
 
 
+def _watch_sources() -> None:
+    """Watch the blocks of every stream's source. The lifecycle hooks get only the public
+    ``Run`` (no stages), so this instrument wraps the runner's source reader in place."""
+    from streamemo.pipeline import Pipeline
+
+    read = Pipeline._read_source
+
+    def watched(self: Any) -> None:
+        _watch_blocks(self.source)
+        return read(self)
+
+    Pipeline._read_source = watched
+
+
+if _OUT:
+    _watch_sources()
+
+
 @streamemo.hookimpl
-def streamemo_startup(pipeline):
+def streamemo_startup(run):
     if not _OUT:
         return
     _record("startup", pid=os.getpid())
-    _watch_blocks(pipeline.source)
-    _time_encoder(pipeline.analysers.transcriber)
+    _time_encoder()  # Whisper is loaded by now
 
 
 @streamemo.hookimpl
@@ -111,7 +133,7 @@ def streamemo_event(event):
 
 
 @streamemo.hookimpl
-def streamemo_shutdown(pipeline):
+def streamemo_shutdown(run):
     global _file
     if not _OUT:
         return
