@@ -1,9 +1,14 @@
 """The streamemo plugin contract: every hook a plugin may implement.
 
-Stage hooks follow llm's ``register_*(register)`` style: call
-``register(name, factory)`` once per stage you provide. A factory takes the
-stage's options (keyword arguments from the config section) and returns the
-stage object; ``streamemo.stages`` describes what each stage object must do.
+Plugin authors import ``hookimpl`` (and everything else) from ``streamemo.api``; the
+guide is docs/plugins/, one page per stage kind and docs/plugins/hooks.md for the hooks.
+
+Stage hooks follow llm's ``register_*(register)`` style: call ``register(name, factory)``
+once per stage you provide (``preflight=check`` adds a cheap start-up check of the
+options). A factory takes the stage's options as keyword arguments (the config section
+of its kind, ``[sink.NAME]`` for a sink) and returns the stage object, which must meet
+the contract of its kind (``streamemo.stages``): it is checked at start-up, before audio
+flows. Stage hooks are called once per process, when the registry is collected.
 """
 
 from __future__ import annotations
@@ -16,51 +21,61 @@ hookimpl = pluggy.HookimplMarker("streamemo")
 
 @hookspec
 def register_sources(register):
-    """Register audio sources (file, microphone, network) by name."""
+    """Register sources (``streamemo.api.Source``): where audio comes from (a file, a
+    microphone, a network stream). Selected with ``[source] name``; one per stream."""
 
 
 @hookspec
 def register_segmenters(register):
-    """Register segmenters that cut the audio stream into utterances."""
+    """Register segmenters (``streamemo.api.Segmenter``) that cut a stream into
+    utterances and partials. Selected with ``[segmenter] name``; one per stream."""
 
 
 @hookspec
 def register_transcribers(register):
-    """Register speech-to-text engines."""
+    """Register speech-to-text engines (``streamemo.api.Transcriber``). Selected with
+    ``[transcriber] name``; shared by every stream under ``serve``."""
 
 
 @hookspec
 def register_text_analysers(register):
-    """Register text-emotion analysers."""
+    """Register text-emotion analysers (``streamemo.api.TextAnalyser``). Selected with
+    ``[text] name``; shared by every stream under ``serve``."""
 
 
 @hookspec
 def register_audio_analysers(register):
-    """Register voice-emotion analysers."""
+    """Register analysers of the voice's emotion (``streamemo.api.AudioAnalyser``).
+    Selected with ``[audio] name``; shared by every stream under ``serve``."""
 
 
 @hookspec
 def register_fusers(register):
-    """Register fusers that combine text and voice results into one emotion."""
+    """Register fusers (``streamemo.api.Fuser``) that combine the text's and the voice's
+    emotion into one. Selected with ``[fuser] name``; shared under ``serve``."""
 
 
 @hookspec
 def register_sinks(register):
-    """Register sinks that receive events (console, files, servers...)."""
+    """Register sinks (``streamemo.api.Sink``) that receive events: a console, files,
+    servers. Selected with ``sinks = [...]`` or ``--sink NAME[:TARGET]``."""
 
 
 @hookspec
 def streamemo_startup(run):
-    """Called once the stream is built, before audio flows; ``run`` is a
-    ``streamemo.lifecycle.Run`` (stream, config, counters, stop())."""
+    """Called once a stream is built, before audio flows; ``run`` is a
+    ``streamemo.api.Run`` (stream, config, counters, stop()). Under ``serve``, once per
+    stream."""
 
 
 @hookspec
 def streamemo_shutdown(run):
     """Called after the last event has been delivered to every sink; ``run`` is the
-    same ``streamemo.lifecycle.Run`` that ``streamemo_startup`` received."""
+    same ``streamemo.api.Run`` that ``streamemo_startup`` received."""
 
 
 @hookspec
 def streamemo_event(event):
-    """Observe every event as it is emitted; keep it quick, it runs inline."""
+    """Observe every event (``streamemo.api.Event``) as it is emitted, on the emitting
+    thread: keep it quick. One that raises is reported once and counted; the other
+    observers and the sinks still get the event."""
