@@ -38,7 +38,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress messages on stderr")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="analyse an audio file (or the microphone) and emit events")
+    run = sub.add_parser(
+        "run",
+        help="analyse an audio file (or the microphone) and emit events",
+        description="Analyse audio from the configured source ([source]) and emit events.",
+        epilog="--input FILE goes to the configured source when it reads files, else to the "
+        "one source plugin that does (if several do, choose with -o source.name=NAME). "
+        "Without --input the configured source is used (the built-in default: the "
+        "microphone); a file-reading one with no input configured gives way to the built-in "
+        "default. --device and --realtime go to the chosen source, when it takes them.",
+    )
     run.add_argument("--config", metavar="FILE", help="a TOML config, e.g. configs/offline-en.toml")
     run.add_argument(
         "--input",
@@ -48,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--device",
         metavar="NAME|INDEX",
-        help="microphone to capture (see `streamemo devices`; default: the system's)",
+        help="device to capture from (see `streamemo devices`; default: the system's)",
     )
     run.add_argument(
         "--realtime", action="store_true", help="pace a file at real speed, like a microphone"
@@ -72,8 +81,11 @@ def _parser() -> argparse.ArgumentParser:
         epilog="A token: set STREAMEMO_TOKEN=... in the environment (or -o serve.token=..., or "
         "token in the config's [serve]); every client must then send ?token=... or an "
         "Authorization: Bearer ... header. Set one before --host makes the server reachable "
-        "from other machines. The environment keeps it out of the process list. Other [serve] "
-        "options (max_streams, idle_timeout_s, ...) are in the README.",
+        "from other machines. The environment keeps it out of the process list. Each "
+        "stream's source is the [serve] source plugin (it must take stream= and have "
+        "offer()/end()); the sinks of [serve] sinks (e.g. -o 'serve.sinks=[\"jsonl:all.jsonl\"]') "
+        "are built once and get every stream's events. Other [serve] options (max_streams, "
+        "idle_timeout_s, ...) are in the README.",
     )
     serve.add_argument(
         "--config", metavar="FILE", help="a TOML config, e.g. configs/offline-en.toml"
@@ -114,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "plugins":
             return _list_plugins(pm)
         if args.command == "devices":
-            return _list_devices()
+            return _list_devices(pm)
         if args.command == "serve":
             from streamemo.serving.command import serve_command
 
@@ -135,20 +147,16 @@ def entry() -> None:
 
 
 def _run(args: argparse.Namespace, pm) -> int:
+    from streamemo.cli_sources import choose_source
     from streamemo.config import load_config
     from streamemo.pipeline import Pipeline
+    from streamemo.plugins import Registry
     from streamemo.signals import on_stop_signals, quit_on_signals
 
     config = load_config(args.config, args.overrides)
-    source_options = {}
-    if args.input:
-        if config["source"].get("name") != "file":
-            config["source"] = {"name": "file"}
-        source_options = {"input": args.input, **({"realtime": True} if args.realtime else {})}
-    elif config["source"].get("name") == "file":
-        config["source"] = {"name": "mic", **({"device": args.device} if args.device else {})}
-    elif args.device:
-        source_options = {"device": args.device}
+    source_options = choose_source(
+        config, Registry.collect(pm), input=args.input, device=args.device, realtime=args.realtime
+    )
     # Ctrl-C, SIGTERM or SIGHUP while the models load (nothing captured yet): leave at once.
     # Once audio flows, the first one finishes what was heard and flushes every sink (exit
     # 0); a second one leaves at once (128 + its number), without the interpreter's
@@ -173,22 +181,13 @@ def _run(args: argparse.Namespace, pm) -> int:
     return EXIT_LOST if pipeline.events_lost else 0
 
 
-def _list_devices() -> int:
-    from streamemo.default_plugins.mic.portaudio import input_devices
+def _list_devices(pm) -> int:
+    from streamemo.cli_sources import device_table
+    from streamemo.plugins import Registry
 
-    devices = input_devices()
-    if not devices:
-        print("no capture devices found (is PulseAudio/PipeWire running? is a microphone in?)")
-        return 1
-    width = max(len(d["name"]) for d in devices)
-    print(f"  {'index':>5}  {'name':<{width}}  {'channels':>8}  default rate")
-    for d in devices:
-        mark = "*" if d["default"] else " "
-        print(
-            f"{mark} {d['index']:>5}  {d['name']:<{width}}  {d['max_input_channels']:>8}  "
-            f"{d['default_samplerate']:.0f} Hz"
-        )
-    return 0
+    lines = device_table(Registry.collect(pm))
+    print("\n".join(lines) if lines else "no source plugin lists devices")
+    return 0 if lines else 1
 
 
 def _list_plugins(pm) -> int:

@@ -28,6 +28,7 @@ from streamemo.errors import StreamemoError
 DEFAULT_PLUGINS = (
     "streamemo.default_plugins.file_source",
     "streamemo.default_plugins.mic",
+    "streamemo.default_plugins.network_source",
     "streamemo.default_plugins.vad_segmenter",
     "streamemo.default_plugins.whisper",
     "streamemo.default_plugins.transformers_text",

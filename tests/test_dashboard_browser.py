@@ -13,8 +13,9 @@ from streamemo.audio_io import read_all
 from streamemo.config import load_config
 from streamemo.pipeline import Pipeline
 from streamemo.plugins import get_plugin_manager
-from streamemo.serving.command import BroadcastSink
-from streamemo.serving.event_server import EventServer, ServerOptions
+from streamemo.serving.event_server import EventServer
+from streamemo.serving.options import ServerOptions
+from streamemo.serving.session import BroadcastSink
 from tests.conftest import OFFLINE_CONFIG, need_package, shared
 from tests.wer import wer
 from tests.ws_helpers import ARTIFACTS, chromium_page, need_chromium

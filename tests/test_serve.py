@@ -13,8 +13,10 @@ from streamemo.audio_io import read_all
 from streamemo.config import load_config
 from streamemo.pipeline import Analysers
 from streamemo.plugins import Registry, get_plugin_manager
-from streamemo.serving.command import AudioStreams, shared_analysers
-from streamemo.serving.event_server import EventServer, ServerOptions
+from streamemo.serving.event_server import EventServer
+from streamemo.serving.options import ServerOptions
+from streamemo.serving.shared import shared_analysers
+from streamemo.serving.streams import AudioStreams
 from tests.conftest import OFFLINE_CONFIG, run_cli, shared
 from tests.wer import wer
 from tests.ws_helpers import EventsClient, ServeProcess, close_of, send_audio

@@ -52,10 +52,11 @@ def free_port() -> int:
 class ServeProcess:
     """`streamemo serve ... --port 0` in a child process; the port comes from its stderr."""
 
-    def __init__(self, *args: str, timeout: float = 180):
+    def __init__(self, *args: str, timeout: float = 180, plugins_dir: Path | None = None):
         self.lines: list[str] = []
+        before = ["--plugins-dir", str(plugins_dir)] if plugins_dir else []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamemo", "serve", *args, "--port", "0"],
+            [sys.executable, "-m", "streamemo", *before, "serve", *args, "--port", "0"],
             cwd=REPO,
             stderr=subprocess.PIPE,
             stdout=subprocess.DEVNULL,

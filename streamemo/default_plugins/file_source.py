@@ -8,10 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from streamemo import hookimpl
+from streamemo.api import SAMPLE_RATE, Block, InputError, Source, hookimpl
 from streamemo.audio_io import read_blocks
-from streamemo.errors import InputError
-from streamemo.frames import SAMPLE_RATE, Block
 
 
 def check_input(input: str | None) -> Path:
@@ -32,7 +30,9 @@ def check_input(input: str | None) -> Path:
     return path
 
 
-class FileSource:
+class FileSource(Source):
+    reads_files = True  # --input FILE comes here as input=, --realtime as realtime=
+
     def __init__(self, input: str | None = None, realtime: bool = False, block_ms: int = 30):
         self.path = check_input(input)
         self.name = self.path.name

@@ -8,18 +8,27 @@ hands the event to the server's thread, so no client can slow the pipeline.
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 from urllib.parse import urlsplit
 
-from streamemo import hookimpl
-from streamemo.errors import ConfigError
-from streamemo.events import Event
-from streamemo.serving.event_server import EventServer, ServerOptions
+from streamemo.api import ConfigError, Event, Sink, hookimpl
+from streamemo.serving.event_server import EventServer
+from streamemo.serving.options import ServerOptions
 
 log = logging.getLogger("streamemo")
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8765
+
+
+def server_options(target: str | None, options: dict[str, Any]) -> ServerOptions:
+    """The server's options for ``--sink ws://HOST:PORT`` and its ``[sink.ws]`` table."""
+    for key in ("host", "port"):
+        if key in options:
+            raise ConfigError(
+                f"sink.ws.{key}: the address goes in the spec, e.g. --sink ws://HOST:PORT"
+            )
+    host, port = parse_target(target)
+    return ServerOptions.build({**options, "host": host, "port": port}, "sink 'ws'", "sink.ws")
 
 
 def parse_target(target: str | None) -> tuple[str, int]:
@@ -39,44 +48,26 @@ def parse_target(target: str | None) -> tuple[str, int]:
     return url.hostname or DEFAULT_HOST, DEFAULT_PORT if port is None else port
 
 
-class WsSink:
+class WsSink(Sink):
+    """Options: ``target`` (from the spec) and every key of
+    ``streamemo.serving.options.ServerOptions`` but the address (``[sink.ws]``)."""
+
     event_types = None  # everything: the dashboard shows partials too
 
-    def __init__(
-        self,
-        target: str | None = None,
-        token: str | None = None,
-        max_queue: int = 256,
-        max_message_bytes: int = 256 * 1024,
-        history: int = 100,
-        max_event_clients: int = 64,
-        origins: list[str] | None = None,
-        tls_cert: str | None = None,
-        tls_key: str | None = None,
-    ):
-        host, port = parse_target(target)
-        options = ServerOptions(
-            host=host,
-            port=port,
-            token=token or os.environ.get("STREAMEMO_TOKEN"),
-            max_queue=max_queue,
-            max_message_bytes=max_message_bytes,
-            history=history,
-            max_event_clients=max_event_clients,
-            origins=list(origins or []),
-            tls_cert=tls_cert,
-            tls_key=tls_key,
+    def __init__(self, target: str | None = None, **options: Any):
+        self.server = EventServer(
+            server_options(target, options), port_hint="pick another port: --sink ws://HOST:PORT"
         )
-        self.server = EventServer(options, port_hint="pick another port: --sink ws://HOST:PORT")
         self.server.start()
         log.info(
             "dashboard on %s (events: %s)", self.server.url("/"), self.server.url("/events", True)
         )
 
     @staticmethod
-    def preflight(*, target: str | None, **_options: Any) -> None:
-        """Before anything loads: the address parses (a busy port shows when it binds)."""
-        parse_target(target)
+    def preflight(*, target: str | None, **options: Any) -> None:
+        """Before anything loads: the address parses and the options are the server's
+        (a busy port shows when it binds)."""
+        server_options(target, options)
 
     def write(self, event: Event) -> None:
         self.server.publish(event)

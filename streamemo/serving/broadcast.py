@@ -26,6 +26,7 @@ EVENT_TYPES = tuple(cls.__dataclass_fields__["type"].default for cls in get_args
 REPLAYED = frozenset({"utterance", "status"})  # what a new client is sent from the history
 TOO_SLOW = 1008  # policy violation: the client did not read its events
 INVALID = 1007  # a message the server cannot use (bad JSON, unknown event type)
+BUSY = 1013  # try again later
 
 # Tasks nobody awaits: the loop holds only weak references to them, and one collected
 # while pending prints "Task was destroyed but it is pending!".

@@ -9,29 +9,23 @@ threads hand it work with ``publish`` and ``call``, which never block.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import errno
-import hmac
-import http
-import ipaddress
 import logging
 import socket
 import ssl
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import ServerConnection, serve
-from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from streamemo.errors import ConfigError, StreamemoError
 from streamemo.events import Event, event_to_json
 from streamemo.serving.broadcast import (
+    BUSY,
     INVALID,
     Hub,
     Subscriber,
@@ -40,59 +34,10 @@ from streamemo.serving.broadcast import (
     parse_subscription,
 )
 from streamemo.serving.broadcast import parse_types as parse_event_types
+from streamemo.serving.gate import Gate, is_loopback
+from streamemo.serving.options import ServerOptions
 
 log = logging.getLogger("streamemo")
-
-STATIC = {  # path -> (file in streamemo/web, content type)
-    "/": ("dashboard.html", "text/html; charset=utf-8"),
-    "/index.html": ("dashboard.html", "text/html; charset=utf-8"),
-    "/pcm-worklet.js": ("pcm-worklet.js", "text/javascript; charset=utf-8"),
-}
-# the page is self-contained: it may talk to this server and nothing else
-CSP = (
-    "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; "
-    "connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; "
-    "frame-ancestors 'none'"
-)
-LOOPBACK_NAMES = {"localhost", "localhost.", "ip6-localhost"}
-# headers a request may carry once: with two, which one the checks read is a guess
-SINGLE_HEADERS = ("Host", "Authorization", "Origin", "Upgrade")
-BUSY = 1013  # try again later
-
-
-@dataclass
-class ServerOptions:
-    """``[sink.ws]`` and ``[serve]`` keys shared by both servers."""
-
-    host: str = "127.0.0.1"
-    port: int = 8765
-    token: str | None = None  # required from every client when set (?token= or Bearer)
-    max_queue: int = 256  # events a client may fall behind before it is disconnected
-    max_message_bytes: int = 256 * 1024  # any larger incoming message closes that connection
-    history: int = 100  # recent utterance/status events sent first to a new /events client
-    max_event_clients: int = 64  # /events connections at once; more are turned away (1013)
-    origins: list[str] = field(default_factory=list)  # other pages allowed to connect
-    tls_cert: str | None = None  # PEM files: https/wss (browsers give the mic only
-    tls_key: str | None = None  # to https pages, or to http://localhost)
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.port, int) or not 0 <= self.port <= 65535:
-            raise ConfigError(f"port must be a number 0-65535, not {self.port!r}")
-        if not isinstance(self.max_queue, int) or self.max_queue < 1:
-            raise ConfigError(f"max_queue must be at least 1, not {self.max_queue!r}")
-        if not isinstance(self.max_message_bytes, int) or self.max_message_bytes < 1024:
-            raise ConfigError(
-                f"max_message_bytes must be at least 1024, not {self.max_message_bytes!r}"
-            )
-        if not isinstance(self.max_event_clients, int) or self.max_event_clients < 1:
-            raise ConfigError(
-                f"max_event_clients must be at least 1, not {self.max_event_clients!r}"
-            )
-        if bool(self.tls_cert) != bool(self.tls_key):
-            raise ConfigError("tls_cert and tls_key go together: set both or neither")
-        if isinstance(self.origins, str):
-            self.origins = [self.origins]
-        self.token = str(self.token) if self.token not in (None, "") else None
 
 
 class AudioEndpoint(Protocol):
@@ -105,15 +50,6 @@ def close_reason(text: str) -> str:
     """A websocket close reason holds at most 123 bytes."""
     data = text.encode()
     return text if len(data) <= 123 else data[:120].decode(errors="ignore") + "..."
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 class _OneLine(logging.Filter):
@@ -153,7 +89,7 @@ class EventServer:
         self._stopping: asyncio.Event | None = None
         self._failure: BaseException | None = None
         self._flush_timeout = 2.0
-        self._pages: dict[str, bytes] = {}
+        self.gate = Gate(options, takes_audio=audio is not None)
         self._event_clients = 0  # open /events connections (loop thread only)
 
     # -- life cycle (any thread) ---------------------------------------------------
@@ -254,74 +190,7 @@ class EventServer:
 
     def _route(self, connection: ServerConnection, request: Request) -> Response | None:
         """Plain HTTP answers and every refusal happen here, before the handshake."""
-        response = self._answer(request)
-        if response is not None and _method(request) == "HEAD":
-            response = dataclasses.replace(response, body=b"")  # the headers of a GET
-        return response
-
-    def _answer(self, request: Request) -> Response | None:
-        url = urlsplit(request.path)
-        query = parse_qs(url.query)
-        for name in SINGLE_HEADERS:
-            if len(request.headers.get_all(name)) > 1:
-                return _text(400, f"more than one {name} header: send it once")
-        method = _method(request)
-        if method not in ("GET", "HEAD"):
-            return _text(405, f"method {method} not allowed: GET or HEAD", allow="GET, HEAD")
-        if not self._host_ok(request):
-            return _text(403, "unexpected Host header (DNS rebinding?): use the server's address")
-        if not self._token_ok(request, query):
-            return _text(401, "a valid token is required: add ?token=... or Authorization: Bearer")
-        upgrade = request.headers.get("Upgrade", "").lower() == "websocket"
-        if url.path in STATIC and not upgrade:
-            return self._static(url.path)
-        if url.path not in ("/events", "/audio"):
-            return _text(404, "not found: the dashboard is /, events /events, audio /audio")
-        if method != "GET":  # a websocket handshake is a GET
-            return _text(405, f"method {method} not allowed on {url.path}: GET", allow="GET")
-        if url.path == "/audio" and self.audio is None:
-            return _text(404, "this server takes no audio: start one with `streamemo serve`")
-        if not self._origin_ok(request):
-            return _text(403, "cross-origin connection refused: add the page to `origins`")
-        if "types" in query:
-            try:
-                parse_event_types(query["types"][0])
-            except SubscriptionError as exc:
-                return _text(400, f"{exc}\n")
-        return None  # a websocket: go on with the handshake (426 if it is not one)
-
-    def _token_ok(self, request: Request, query: dict[str, list[str]]) -> bool:
-        expected = self.options.token
-        if expected is None:
-            return True
-        given = query.get("token", [None])[0]
-        auth = request.headers.get("Authorization", "")
-        if given is None and auth[:7].lower() == "bearer ":
-            given = auth[7:].strip()
-        return given is not None and hmac.compare_digest(given.encode(), expected.encode())
-
-    def _host_ok(self, request: Request) -> bool:
-        # A server on loopback answers only to loopback names: a page on another site
-        # that rebinds its own name to 127.0.0.1 must not read the events.
-        if not is_loopback(self.options.host):
-            return True
-        host = urlsplit("//" + request.headers.get("Host", "")).hostname or ""
-        return is_loopback(host)
-
-    def _origin_ok(self, request: Request) -> bool:
-        origin = request.headers.get("Origin")
-        if origin is None or origin in self.options.origins:
-            return True  # not a browser, or a page the config allows
-        return urlsplit(origin).netloc.lower() == request.headers.get("Host", "").lower()
-
-    def _static(self, path: str) -> Response:
-        name, content_type = STATIC[path]
-        if name not in self._pages:
-            body = (resources.files("streamemo") / "web" / name).read_bytes()
-            if name == "dashboard.html":
-                body = body.replace(b"{{AUDIO}}", b"on" if self.audio else b"off")
-            self._pages[name] = body
-        return _response(200, self._pages[name], content_type)
+        return self.gate.route(request)
 
     async def _handle(self, connection: ServerConnection) -> None:
         path = urlsplit(connection.request.path).path
@@ -378,29 +247,3 @@ def _ssl_context(options: ServerOptions) -> ssl.SSLContext | None:
             f"cannot load tls_cert {options.tls_cert!r} / tls_key {options.tls_key!r}: {exc}"
         ) from None
     return context
-
-
-def _method(request: Request) -> str:
-    return getattr(request, "method", "GET")  # older websockets parse GET requests only
-
-
-def _response(status: int, body: bytes, content_type: str, allow: str | None = None) -> Response:
-    headers = Headers(
-        [
-            ("Content-Type", content_type),
-            ("Content-Length", str(len(body))),
-            ("Cache-Control", "no-store"),
-            ("X-Content-Type-Options", "nosniff"),
-            ("Referrer-Policy", "no-referrer"),  # the token may be in the URL
-            ("Content-Security-Policy", CSP),
-            ("Connection", "close"),
-        ]
-    )
-    if allow:
-        headers["Allow"] = allow
-    return Response(status, http.HTTPStatus(status).phrase, headers, body)
-
-
-def _text(status: int, message: str, allow: str | None = None) -> Response:
-    body = (message.rstrip("\n") + "\n").encode()
-    return _response(status, body, "text/plain; charset=utf-8", allow)

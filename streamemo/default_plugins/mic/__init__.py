@@ -19,18 +19,35 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from streamemo import hookimpl
+from streamemo.api import SAMPLE_RATE, Block, ConfigError, InputError, Notice, Source, hookimpl
 from streamemo.audio_io import to_int16
 from streamemo.default_plugins.mic.capture import CaptureProcess
-from streamemo.default_plugins.mic.portaudio import input_device
-from streamemo.errors import ConfigError, InputError
-from streamemo.frames import SAMPLE_RATE, Block, Notice
+from streamemo.default_plugins.mic.portaudio import input_device, input_devices
 
 _FLAG_EVERY_S = 1.0  # report overflows at most once a second
 
 
-class MicSource:
+class MicSource(Source):
     live = True
+
+    @staticmethod
+    def devices() -> list[dict[str, object]]:
+        """``streamemo devices``: every device PortAudio can capture from."""
+        found = input_devices()
+        if not found:
+            raise InputError(
+                "no capture devices found: is PulseAudio/PipeWire running? is a microphone in?"
+            )
+        return [
+            {
+                "index": d["index"],
+                "name": d["name"],
+                "channels": d["max_input_channels"],
+                "default rate": f"{d['default_samplerate']:.0f} Hz",
+                "default": d["default"],
+            }
+            for d in found
+        ]
 
     def __init__(
         self,

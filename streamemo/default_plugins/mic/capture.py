@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from streamemo.api import InputError
 from streamemo.default_plugins.mic.capture_child import AUDIO, COUNTERS, ERROR, HEADER, OPENED
-from streamemo.errors import InputError
 
 log = logging.getLogger("streamemo.default_plugins.mic.capture")
 

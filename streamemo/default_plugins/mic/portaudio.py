@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from streamemo.errors import InputError, StreamemoError
+from streamemo.api import InputError, StreamemoError
 
 
 class PortAudioMissing(StreamemoError):

@@ -1,4 +1,4 @@
-"""Audio that arrives over a websocket (``/audio``): the wire format and the source.
+"""The ``/audio`` wire format: what a connection sends, decoded into 16 kHz samples.
 
 The wire format, per connection:
 
@@ -14,19 +14,14 @@ The wire format, per connection:
 from __future__ import annotations
 
 import json
-import queue
 import re
-import threading
-import time
-from collections.abc import Iterator
 
 import numpy as np
 
-from streamemo.frames import SAMPLE_RATE, Block
-from streamemo.serving.broadcast import SubscriptionError, parse_types
+from streamemo.frames import SAMPLE_RATE
+from streamemo.serving.broadcast import INVALID, SubscriptionError, parse_types
 
 UNSUPPORTED = 1003  # a kind of message this endpoint does not take
-INVALID = 1007  # a message of the right kind with bad content
 MIN_RATE, MAX_RATE = 8_000, 192_000
 HELLO_KEYS = {"type", "sample_rate", "name", "events", "format", "channels"}
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
@@ -125,43 +120,3 @@ class PcmDecoder:
 
             # the same resampler and quality as the file source (streamemo.audio_io)
             self._resampler = soxr.ResampleStream(rate, SAMPLE_RATE, 1, dtype="int16", quality="HQ")
-
-
-class NetworkSource:
-    """The pipeline's source for one connection; fed from the server's loop thread."""
-
-    def __init__(self, name: str, max_blocks: int = 64):
-        self.name = name
-        self.counters = {"samples_received": 0}
-        self._queue: queue.Queue[Block] = queue.Queue(maxsize=max_blocks)
-        self._ended = threading.Event()
-        self._stopped = threading.Event()
-
-    def offer(self, samples: np.ndarray) -> bool:
-        """Queue samples without waiting; False when full (the caller waits and retries).
-
-        After ``end`` or ``stop`` nothing more is taken (True: nothing to retry)."""
-        if not len(samples) or self._ended.is_set():
-            return True
-        try:
-            self._queue.put_nowait(Block(samples, time.monotonic()))
-        except queue.Full:
-            return False
-        self.counters["samples_received"] += len(samples)
-        return True
-
-    def end(self) -> None:
-        """No more audio: what is queued is still handed out."""
-        self._ended.set()
-
-    def stop(self) -> None:
-        self._stopped.set()
-        self._ended.set()
-
-    def blocks(self) -> Iterator[Block]:
-        while not self._stopped.is_set():
-            try:
-                yield self._queue.get(timeout=0.05)
-            except queue.Empty:
-                if self._ended.is_set() and self._queue.empty():
-                    return
