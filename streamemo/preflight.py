@@ -17,12 +17,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from streamemo.config import PipelineOptions, check_options, option_defaults, stage_options
+from streamemo.config import stage_options
 from streamemo.errors import PreflightError, StreamemoError
+from streamemo.factory_options import check_options, option_defaults
+from streamemo.pipeline_options import PipelineOptions
 from streamemo.plugins import Registration, Registry
 from streamemo.sink_runner import sink_factory
 
-ANALYSERS = ("transcriber", "text", "audio", "fusion")
+ANALYSERS = ("transcriber", "text", "audio", "fuser")
 
 
 def check_run(
@@ -48,7 +50,7 @@ def check_run(
 
 
 def check_analysers(config: dict[str, Any], registry: Registry) -> list[str]:
-    """The problems of the transcriber, text and voice analysers and the fuser."""
+    """The problems of the transcriber, the text and audio analysers and the fuser."""
     problems = []
     for stage in ANALYSERS:
         if stage == "text" and not _enabled(config, "transcriber"):

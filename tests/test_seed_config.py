@@ -34,7 +34,7 @@ SEED_RECIPE = {
         "baseline": "male",
         "hop_frames": 50,
     },
-    "fusion": {"name": "todai"},
+    "fuser": {"name": "todai"},
     "sinks": ["console"],
 }
 
@@ -47,4 +47,4 @@ def test_the_korean_config_loads_the_seeds_exact_recipe():
 def test_overrides_still_reach_the_korean_recipe():
     config = load_config(REPO / "configs" / "seed-ko.toml", ["transcriber.model=large-v3"])
     assert config["transcriber"]["model"] == "large-v3"
-    assert config["transcriber"]["language"] == "ko" and config["fusion"] == {"name": "todai"}
+    assert config["transcriber"]["language"] == "ko" and config["fuser"] == {"name": "todai"}
