@@ -47,7 +47,7 @@ STAGE_HOOKS = {
     "transcriber": "register_transcribers",
     "text": "register_text_analysers",
     "audio": "register_audio_analysers",
-    "fusion": "register_fusers",
+    "fuser": "register_fusers",
     "sink": "register_sinks",
 }
 
@@ -128,22 +128,27 @@ class Registry:
 
     @classmethod
     def collect(cls, pm: pluggy.PluginManager) -> Registry:
+        """Every ``register_*`` hook called through ``pm.hook``, so pluggy's tracing and
+        monitoring see the calls and hook wrappers wrap them. Each registering plugin is
+        called on its own (a subset caller without the other registering plugins), with
+        a ``register`` that knows whose registrations it takes."""
         registry = cls({kind: {} for kind in STAGE_HOOKS})
         for kind, hook_name in STAGE_HOOKS.items():
-            caller = getattr(pm.hook, hook_name)
-            for impl in caller.get_hookimpls():
-
-                def register(
-                    name: str,
-                    factory: Callable[..., Any],
-                    preflight: Callable[..., Any] | None = None,
-                    _impl=impl,
-                    _kind=kind,
-                ):
-                    registry.add(Registration(_kind, name, factory, _impl.plugin_name, preflight))
-
-                impl.function(register=register)
+            impls = getattr(pm.hook, hook_name).get_hookimpls()
+            registering = [impl for impl in impls if not (impl.hookwrapper or impl.wrapper)]
+            for impl in registering:
+                others = [other.plugin for other in registering if other is not impl]
+                caller = pm.subset_hook_caller(hook_name, remove_plugins=others)
+                caller(register=registry._register_for(kind, impl.plugin_name))
         return registry
+
+    def _register_for(self, kind: str, plugin: str) -> Callable[..., None]:
+        def register(
+            name: str, factory: Callable[..., Any], preflight: Callable[..., Any] | None = None
+        ) -> None:
+            self.add(Registration(kind, name, factory, plugin, preflight))
+
+        return register
 
     def add(self, entry: Registration) -> None:
         seen = self.entries[entry.kind].get(entry.name)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from streamemo.config import call_factory
+from streamemo.contract import conform
 from streamemo.events import Event
 from streamemo.plugins import Registration, Registry
 from streamemo.stages import Sink
@@ -55,10 +56,13 @@ class SinkRunner:
         spec: str,
         on_error: Callable[[str, str], None],
         maxsize: int = DEFAULT_QUEUE,
+        where: str | None = None,
     ):
         self.spec = spec
-        self.sink = sink
-        self.event_types = getattr(sink, "event_types", None)
+        # checked against the contract (one line if it breaks it); a duck-typed sink gets
+        # the defaults it lacks (event_types None, close() doing nothing)
+        self.sink = conform("sink", sink, where or f"[sink] {spec!r}")
+        self.event_types = self.sink.event_types
         self.maxsize = maxsize
         self.accepted = 0  # queued for the sink
         self.written = 0
@@ -81,7 +85,8 @@ class SinkRunner:
     ) -> SinkRunner:
         """``jsonl:out.jsonl``: the ``jsonl`` sink with its ``[sink.jsonl]`` options."""
         entry, kwargs = sink_factory(spec, registry, options)
-        return cls(call_factory(entry.factory, kwargs, f"sink {entry.name!r}"), spec, on_error)
+        sink = call_factory(entry.factory, kwargs, f"sink {entry.name!r}")
+        return cls(sink, spec, on_error, where=f"[sink] {entry.name!r} (plugin {entry.plugin!r})")
 
     def start(self) -> None:
         self._thread.start()

@@ -16,7 +16,7 @@ def _plugin_dir(tmp_path, body: str):
 def test_every_stage_is_a_plugin_registered_through_the_hooks():
     registry = Registry.collect(get_plugin_manager())
     assert set(registry.entries["sink"]) >= {"console", "jsonl"}
-    assert set(registry.entries["fusion"]) == {"weighted", "todai"}
+    assert set(registry.entries["fuser"]) == {"weighted", "todai"}
     for kind in ("source", "segmenter", "transcriber", "text", "audio"):
         assert registry.entries[kind], kind
         assert all(e.plugin in DEFAULT_PLUGINS for e in registry.entries[kind].values())
@@ -71,8 +71,58 @@ def test_two_plugins_registering_one_name_is_an_error(tmp_path):
             register("console", object)
     """,
     )
-    with pytest.raises(PluginError, match="registered by both"):
+    with pytest.raises(
+        PluginError,
+        match=r"sink 'console' is registered by both 'streamemo.default_plugins.console' and "
+        r"'\S+/myplugin.py': rename one of them",
+    ):
         Registry.collect(get_plugin_manager(folder))
+
+
+def test_registration_goes_through_pluggy_so_tracing_and_wrappers_see_it(tmp_path):
+    """Registry.collect calls the register_* hooks through pm.hook: pluggy's call
+    monitoring sees every call, and a hook wrapper wraps each plugin's registration."""
+    folder = _plugin_dir(
+        tmp_path,
+        """
+        import streamemo
+
+        WRAPPED = []
+
+        @streamemo.hookimpl(wrapper=True)
+        def register_sinks(register):
+            WRAPPED.append(register)
+            return (yield)
+        """,
+    )
+    pm = get_plugin_manager(folder)
+    called: list[tuple[str, list[str]]] = []
+    undo = pm.add_hookcall_monitoring(
+        lambda name, impls, kwargs: called.append((name, [i.plugin_name for i in impls])),
+        lambda outcome, name, impls, kwargs: None,
+    )
+    try:
+        registry = Registry.collect(pm)
+    finally:
+        undo()
+    sinks = [plugins for name, plugins in called if name == "register_sinks"]
+    registering = {e.plugin for e in registry.entries["sink"].values()}
+    # one call per registering plugin, each with the wrapper around it
+    assert len(sinks) == len(registering) >= 3
+    mine = f"{tmp_path.name}/myplugin.py"
+    assert all(len(plugins) == 2 and plugins[1] == mine for plugins in sinks)
+    assert {plugins[0] for plugins in sinks} == registering
+    wrapper = pm.get_plugin(mine)
+    assert len(wrapper.WRAPPED) == len(registering)
+    assert {name for name, _ in called} == {
+        "register_sources",
+        "register_segmenters",
+        "register_transcribers",
+        "register_text_analysers",
+        "register_audio_analysers",
+        "register_fusers",
+        "register_sinks",
+    }
 
 
 def test_unknown_stage_names_list_what_exists():
@@ -106,7 +156,7 @@ def test_plugins_command_lists_each_plugin_with_its_hooks():
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "streamemo.default_plugins.vad_segmenter\n    hooks:  register_segmenters" in out
-    assert "stages: fusion:weighted, fusion:todai" in out
+    assert "stages: fuser:weighted, fuser:todai" in out
     assert "plugins/diary_markdown.py\n    hooks:  register_sinks\n    stages: sink:diary" in out
 
 

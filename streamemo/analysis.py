@@ -1,0 +1,205 @@
+"""The analysis rules, synchronous: hear a batch of utterances, then read it.
+
+*Hearing*: the transcriber on the batch, the audio analyser beside it (on ``beside``,
+an executor, when one is given: the runner's "voice" thread; else inline). *Reading*:
+the text analyser on what was heard, the audio analyser's results, the fuser, and one
+``UtteranceEvent`` per utterance, or None for one skipped as no speech (``skip``).
+
+A batch goes through each stage's ``*_many`` method at once; when that raises or
+returns the wrong number of results, the batch is retried one by one, so one bad
+utterance costs only its own result (and one error status), never the run.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from streamemo.emission import Emission
+from streamemo.events import AudioEmotion, PartialEvent, UtteranceEvent
+from streamemo.frames import SAMPLE_RATE, Partial, Utterance
+from streamemo.loading import Analysers
+from streamemo.scores import confidence
+
+log = logging.getLogger("streamemo")
+# Below this (streamemo.scores.confidence), a voice reading cannot tell its labels apart:
+# an utterance with no words and such a voice is skipped as no speech. Noise, tones and
+# the seed's model on speech it was not trained for all read about 0.003.
+VOICE_CONFIDENCE_MIN = 0.1
+
+
+def has_words(text: str | None) -> bool:
+    """Whether a transcript holds a letter or a digit, not only punctuation."""
+    return bool(text) and any(ch.isalnum() for ch in text)
+
+
+def skip(text: str | None, voice: AudioEmotion | None) -> bool:
+    """No words and no confident voice reading: noise, a tone, a cough. Such an
+    utterance has nothing to say, and fusing a flat voice reading would only invent
+    an emotion; it is counted (skipped_no_speech, and its seconds) instead of sent.
+    No words means the transcriber listened and heard none (""): with no transcriber,
+    or one that failed on this utterance (None), the event is sent as before."""
+    if text != "":
+        return False
+    return voice is None or confidence(voice.scores) < VOICE_CONFIDENCE_MIN
+
+
+def _ms(since: float) -> float:
+    return (time.perf_counter() - since) * 1000.0
+
+
+@dataclass
+class Heard:
+    """A batch after the transcriber, with the audio analyser's results to come."""
+
+    batch: list[Utterance]
+    texts: list[str | None]  # None: not transcribed; "": heard, but no words
+    languages: list[str | None]
+    audio: Future | None  # (results, ms) of the audio analyser; None when it is off
+    timing: dict[str, float] = field(default_factory=dict)
+
+
+class Analysis:
+    """The analysis of one stream, with its (possibly shared) analysers; results and
+    errors go to ``out`` (counters, error statuses)."""
+
+    def __init__(self, analysers: Analysers, out: Emission, beside: Executor | None = None):
+        self.analysers = analysers
+        self.out = out
+        self.stream = out.stream
+        self._beside = beside
+
+    def analyse(self, batch: list[Utterance]) -> list[UtteranceEvent | None]:
+        """Hear, then read: one event (or None: skipped) per utterance, in order."""
+        return self.read(self.hear(batch))
+
+    def hear(self, batch: list[Utterance]) -> Heard:
+        """The transcriber on the batch, the audio analyser started beside it."""
+        n = len(batch)
+        ids = [utt.id for utt in batch]
+        audios = [utt.audio for utt in batch]
+        heard = Heard(batch, [None] * n, [None] * n, None, {"batch": n} if n > 1 else {})
+        if self.analysers.has("audio"):
+            heard.audio = self._start(self._audio, audios, ids)
+        if self.analysers.has("transcriber"):
+            t0 = time.perf_counter()
+            transcriber = self.analysers.transcriber
+            # parts of a cut monologue get the audio across their cuts (Utterance.span)
+            if any(utt.start_cut is not None or utt.end_cut is not None for utt in batch):
+                method, items = "transcribe_span", [utt.span() for utt in batch]
+            else:
+                method, items = "transcribe", audios
+            transcripts = self.each(transcriber, method, items, ids, "transcriber")
+            heard.timing["transcribe_ms"] = _ms(t0) / n
+            for i, transcript in enumerate(transcripts):
+                if transcript is not None:
+                    # punctuation alone (Whisper's "." on a hum) is no words
+                    heard.texts[i] = transcript.text if has_words(transcript.text) else ""
+                    heard.languages[i] = transcript.language
+        return heard
+
+    def read(self, heard: Heard) -> list[UtteranceEvent | None]:
+        """Text emotion of what was heard, the voice's result, fused into events."""
+        batch, texts, timing = heard.batch, heard.texts, heard.timing
+        n = len(batch)
+        text_emotions: list[Any] = [None] * n
+        audio_emotions: list[Any] = [None] * n
+        spoken = [i for i, text in enumerate(texts) if text]
+        if self.analysers.has("text") and spoken:
+            text = self.analysers.text  # may still be loading
+            t0 = time.perf_counter()
+            ids = [batch[i].id for i in spoken]
+            read = self.each(text, "analyse", [texts[i] for i in spoken], ids, "text analyser")
+            timing["text_ms"] = _ms(t0) / len(spoken)
+            for i, emotion in zip(spoken, read, strict=True):
+                text_emotions[i] = emotion
+        if heard.audio is not None:
+            audio_emotions, audio_ms = heard.audio.result()
+            timing["audio_ms"] = audio_ms / n
+        fuser = self.analysers.fuser
+        events: list[UtteranceEvent | None] = []
+        for i, utt in enumerate(batch):
+            if skip(texts[i], audio_emotions[i]):
+                self.out.count("skipped_no_speech")
+                self.out.count("skipped_no_speech_s", (utt.end - utt.start) / SAMPLE_RATE)
+                events.append(None)
+                continue
+            emotion = None
+            if fuser is not None:
+                try:
+                    emotion = fuser.fuse(text_emotions[i], audio_emotions[i])
+                except Exception as exc:
+                    self.out.report_error(f"fusion (utterance {utt.id})", exc)
+            self.out.count("utterances")
+            events.append(
+                UtteranceEvent(
+                    stream=self.stream,
+                    id=utt.id,
+                    start=utt.start / SAMPLE_RATE,
+                    end=utt.end / SAMPLE_RATE,
+                    text=texts[i],
+                    language=heard.languages[i],
+                    text_emotion=text_emotions[i],
+                    audio_emotion=audio_emotions[i],
+                    emotion=emotion,
+                    latency_ms=0.0,  # stamped when it leaves (Emission.emit)
+                    timing=dict(timing),
+                )
+            )
+        return events
+
+    def partial(self, item: Partial) -> PartialEvent | None:
+        """The voice of speech still in progress; None when the analyser failed on it."""
+        audio = self.analysers.audio  # a model that failed to load raises: the run ends
+        try:
+            emotion = audio.analyse_latest(item.audio)
+        except Exception as exc:
+            self.out.report_error("voice (partial)", exc)
+            return None
+        self.out.count("partials")
+        start, end = item.start / SAMPLE_RATE, item.end / SAMPLE_RATE
+        return PartialEvent(self.stream, item.id, start, end, emotion)
+
+    def each(self, stage: Any, method: str, items: list, ids: list[int], what: str) -> list:
+        """``stage.<method>_many`` over several items at once, ``stage.<method>`` over one.
+
+        One result per item, None where the stage failed on that item: a failed
+        batch is retried item by item, so an error names its own utterance.
+        """
+        if len(items) > 1:
+            try:
+                results = list(getattr(stage, f"{method}_many")(items))
+                if len(results) == len(items):
+                    return results
+                raise ValueError(f"returned {len(results)} results for {len(items)} inputs")
+            except Exception as exc:
+                log.warning("%s: %s_many failed (%s); one by one instead", what, method, exc)
+        one = getattr(stage, method)
+        results = []
+        for item, uid in zip(items, ids, strict=True):
+            try:
+                results.append(one(item))
+            except Exception as exc:
+                self.out.report_error(f"{what} (utterance {uid})", exc)
+                results.append(None)
+        return results
+
+    def _audio(self, audios: list, ids: list[int]) -> tuple[list, float]:
+        audio = self.analysers.audio  # may still be loading: wait here, not in Whisper's way
+        t0 = time.perf_counter()
+        return self.each(audio, "analyse", audios, ids, "voice analyser"), _ms(t0)
+
+    def _start(self, fn: Callable[..., Any], *args: Any) -> Future:
+        """``fn(*args)`` on the executor beside, or now, as a Future either way."""
+        if self._beside is not None:
+            return self._beside.submit(fn, *args)
+        done: Future = Future()
+        try:
+            done.set_result(fn(*args))
+        except BaseException as exc:
+            done.set_exception(exc)
+        return done
