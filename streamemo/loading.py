@@ -14,9 +14,10 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
 
 from streamemo import preflight
-from streamemo.config import call_factory, check_options, stage_options
+from streamemo.config import stage_options
 from streamemo.contract import conform
 from streamemo.errors import PreflightError, StreamemoError, one_line
+from streamemo.factory_options import call_factory, check_options
 from streamemo.plugins import Registration, Registry
 from streamemo.sink_runner import SinkRunner
 from streamemo.stages import AudioAnalyser, Fuser, Segmenter, Source, TextAnalyser, Transcriber

@@ -20,13 +20,13 @@ from typing import Any
 import pluggy
 
 from streamemo.analysis import Analysis
-from streamemo.config import PipelineOptions
 from streamemo.emission import Emission
 from streamemo.events import StatusEvent
 from streamemo.frames import Block, Notice, Partial, Utterance
 from streamemo.lifecycle import Run
 from streamemo.loading import Analysers, build_sinks, build_stages
 from streamemo.metering import LevelMeter
+from streamemo.pipeline_options import PipelineOptions
 from streamemo.plugins import Registry
 from streamemo.sink_runner import SinkRunner, close_all
 from streamemo.stages import Sink, Source
@@ -34,7 +34,6 @@ from streamemo.stages import Sink, Source
 __all__ = ["Analysers", "Pipeline"]  # Analysers: from streamemo.loading, for its old users
 
 _END = object()  # the last item of every queue
-DRAIN_S = PipelineOptions.drain_s  # pipeline.drain_s: how long the sinks may take at the end
 
 
 class Pipeline:
@@ -52,10 +51,9 @@ class Pipeline:
         extra_sinks: list[Sink] = (),
         stderr=None,
     ):
-        self.config = config
         self.pm = pm
         self.registry = Registry.collect(pm)
-        specs = sinks if sinks is not None else config.get("sinks", ["console"])
+        specs = sinks if sinks is not None else config.get("sinks", [])
         built = build_stages(
             config, self.registry, specs, source_options, source=source, analysers=analysers
         )
@@ -72,10 +70,8 @@ class Pipeline:
         self._utterances: queue.Queue = queue.Queue(maxsize=self.options.utterance_queue)
         self._partials: queue.Queue = queue.Queue(maxsize=self.options.partial_queue)
         self._heard: queue.Queue = queue.Queue(maxsize=4)  # batches between hearing and reading
-        # utterances analysed together when they are waiting at once (1: never)
-        self.batch_max = self.options.batch_max
-        # how long the sinks may take to write what is queued once the run ends
-        self.drain_s = float(self.options.drain_s)
+        self.batch_max = self.options.batch_max  # utterances heard together (1: never)
+        self.drain_s = float(self.options.drain_s)  # how long the sinks may take at the end
         self._fatal: BaseException | None = None
         self._lock = threading.Lock()
         # what the lifecycle hooks get: the stream's public face, not this object
@@ -132,7 +128,7 @@ class Pipeline:
         self.source.stop()
 
     def source_counters(self) -> dict[str, int]:
-        return dict(self.source.counters or {})
+        return dict(self.source.counters)
 
     def _all_counters(self) -> dict[str, Any]:
         return {**self.counters, **self.source_counters()}
@@ -173,11 +169,9 @@ class Pipeline:
         try:
             for item in self.source.blocks():
                 if isinstance(item, Notice):
-                    counters = self.source_counters()
+                    counters, at = self.source_counters(), item.stream_start
                     self.emission.emit(
-                        StatusEvent(
-                            self.stream, item.state, item.message, counters, item.stream_start
-                        )
+                        StatusEvent(self.stream, item.state, item.message, counters, at)
                     )
                 else:  # waits when full (a file waits, a microphone counts its overflows),
                     self._put(self._frames, item)  # but not for a segmenter that died

@@ -15,9 +15,9 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from streamemo.config import call_factory
 from streamemo.contract import conform
 from streamemo.events import Event
+from streamemo.factory_options import call_factory
 from streamemo.plugins import Registration, Registry
 from streamemo.stages import Sink
 
