@@ -15,6 +15,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
+from streamemo.config import load_config
 from streamemo.default_plugins.ws_sink import WsSink, parse_target
 from streamemo.errors import ConfigError, StreamemoError
 from streamemo.events import (
@@ -26,6 +27,7 @@ from streamemo.events import (
     event_to_json,
 )
 from streamemo.plugins import Registry, get_plugin_manager
+from streamemo.serving.options import ServeOptions
 from streamemo.sink_runner import SinkRunner
 from tests.conftest import OFFLINE_CONFIG, need_package, run_cli, shared
 from tests.ws_helpers import EventsClient, RawClient, close_of, free_port
@@ -161,6 +163,28 @@ def test_a_wrong_token_is_refused(tmp_path):
         assert _get(_url(sink, "/?token=s3cret", websocket=False))[0] == 200
     finally:
         sink.close()
+
+
+def test_both_servers_take_the_token_from_the_environment_and_the_config_wins(monkeypatch):
+    monkeypatch.setenv("STREAMEMO_TOKEN", "from-env")
+    sink = WsSink(target="//127.0.0.1:0", history=0)
+    try:
+        with pytest.raises(InvalidStatus) as refused, connect(_url(sink)):
+            pass
+        assert refused.value.response.status_code == 401
+        with connect(_url(sink) + "?token=from-env"):
+            pass
+    finally:
+        sink.close()
+    config = load_config(None)
+    assert ServeOptions.from_config(config).token == "from-env"
+    config["serve"]["token"] = "from-config"
+    assert ServeOptions.from_config(config).token == "from-config"
+    given = WsSink(target="//127.0.0.1:0", token="given")
+    try:
+        assert given.server.options.token == "given"
+    finally:
+        given.close()
 
 
 def test_an_oversized_message_closes_that_connection_only():
