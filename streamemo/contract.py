@@ -119,6 +119,13 @@ def _check_method(
         fn = getattr(stage, method)
     except AttributeError:
         return [f"no method {wanted}"] if required else []
+    if inspect.isclass(stage):  # a factory class, before it is built: its plain functions
+        if method in getattr(stage, "__abstractmethods__", ()):
+            return [f"no method {wanted}"]
+        static = inspect.getattr_static(stage, method)
+        if not inspect.isfunction(static):
+            return []  # a staticmethod, a property, a descriptor: known once built
+        args = ("self", *args)
     if not callable(fn):
         return [f"{method} is a {type(fn).__name__}, not a method {wanted}"]
     if inspect.iscoroutinefunction(fn):
@@ -134,16 +141,42 @@ def _check_method(
     return []
 
 
+def check_factory(kind: str, factory: object, where: str) -> None:
+    """A stage class's methods checked before it is built (``PluginError``, one line), so
+    that a stage built in the background fails before audio flows, not once loaded. A
+    factory that is not a class is checked by ``conform`` alone, once built; so is a
+    method a class sets on its instances (define it on the class to have it seen here)."""
+    kind = "fuser" if kind == "fusion" else kind
+    if not inspect.isclass(factory):
+        return
+    found: list[str] = []
+    dynamic = "__getattr__" in dir(factory)  # methods it makes up as it goes: not here
+    for method, args in REQUIRED[kind].items():
+        if not dynamic or hasattr(factory, method):
+            found += _check_method(factory, method, args, required=True)
+    for method, args in OPTIONAL.get(kind, {}).items():
+        found += _check_method(factory, method, args, required=False)
+    if kind == "source" and "reads_files" in vars(factory):
+        if (wrong := CAPABILITIES["source"]["reads_files"](factory.reads_files)) is not None:
+            found.append(f"reads_files {wrong}")
+    if found:
+        raise _error(kind, where, found)
+
+
+def _error(kind: str, where: str, found: list[str]) -> PluginError:
+    name = BASES[kind].__name__
+    return PluginError(
+        f"{where}: {'; '.join(found)} (the contract: streamemo.api.{name}, docs/plugins/{kind}.md)"
+    )
+
+
 def conform(kind: str, stage: object, where: str) -> object:
     """``stage`` checked against the contract of ``kind`` (``PluginError``, one line,
     if it breaks it): itself when it subclasses the base class, else an adapter."""
     kind = "fuser" if kind == "fusion" else kind
     base = BASES[kind]
     if found := problems(kind, stage):
-        raise PluginError(
-            f"{where}: {'; '.join(found)} (the contract: streamemo.api.{base.__name__}, "
-            f"docs/plugins/{kind}.md)"
-        )
+        raise _error(kind, where, found)
     if isinstance(stage, base):
         return stage
     return _adapter_class(kind)(stage)

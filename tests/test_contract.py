@@ -360,3 +360,47 @@ def test_the_base_classes_supply_their_defaults():
     assert Source.counters == {} and Source.live is None and Source.name == "stream"
     with pytest.raises(TypeError):  # the shared default cannot be changed by accident
         Source.counters["x"] = 1
+
+
+# -- check_factory(): a stage class checked before it is built -------------------------
+
+
+def test_check_factory_finds_a_class_missing_a_method_before_it_is_built():
+    from streamemo.contract import check_factory
+
+    built = []
+
+    class Lazy:  # built in the background: the check must not need an instance
+        def __init__(self):
+            built.append(self)
+
+        def analyse_audio(self, audio):
+            pass
+
+    with pytest.raises(PluginError, match=r"^\[audio\] 'x': no method analyse\(audio\)"):
+        check_factory("audio", Lazy, "[audio] 'x'")
+    assert built == []
+    with pytest.raises(PluginError, match=r"analyse\(self, audio, rate\) cannot be called"):
+        check_factory("audio", type("Wrong", (), {"analyse": lambda self, audio, rate: 0}), "w")
+    with pytest.raises(PluginError, match=r"no method analyse\(audio\)"):  # left abstract
+        check_factory("audio", type("Half", (AudioAnalyser,), {}), "w")
+    with pytest.raises(PluginError, match="reads_files must be True or False"):
+        check_factory("source", type("S", (_Source,), {"reads_files": "yes"}), "w")
+
+
+def test_check_factory_passes_what_only_an_instance_can_tell():
+    from streamemo.contract import check_factory
+
+    class Static:
+        @staticmethod
+        def analyse(audio):
+            return None
+
+    class Dynamic:
+        def __getattr__(self, name):
+            return lambda *args: None
+
+    for factory in (_Audio, Static, Dynamic, lambda: _Audio()):
+        check_factory("audio", factory, "w")  # no error
+    for kind, (duck, *_) in DUCKS.items():
+        check_factory(kind, duck, "w")
