@@ -26,7 +26,7 @@ from streamemo.testing import (
     utterances,
 )
 from streamemo.testing.fakes import FixedTranscriber
-from tests.conftest import REPO
+from tests.conftest import REPO, run_cli
 
 DOCS = REPO / "docs" / "plugins"
 EXAMPLE = re.compile(r"<!-- example: (\w+) -->\s*```python\n(.*?)```", re.S)
@@ -95,6 +95,15 @@ def check_raw_source(plugin, tmp_path):
     assert module.RawPcmSource.reads_files is True
     with pytest.raises(InputError, match="is not a file"):
         module.RawPcmSource(str(tmp_path / "missing.pcm"))
+    # as its docstring says: --input goes to a source that declares it reads files
+    out = tmp_path / "cli.jsonl"
+    args = ["-q", "--plugins-dir", str(folder), "run", "-o", "source.name=raw"]
+    args += ["--input", str(path), "-o", "transcriber.enabled=false", "-o", "text.enabled=false"]
+    result = run_cli(*args, "--sink", f"jsonl:{out}", timeout=120)
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [e["id"] for e in events if e["type"] == "utterance"] == [1, 2]
+    assert {e["stream"] for e in events} == {"two.pcm"}
 
 
 def check_fixed_segmenter(plugin, tmp_path):
