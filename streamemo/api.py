@@ -28,7 +28,7 @@ of them; ``event_to_dict``/``event_to_json`` give their JSON form).
 **Threads** (``streamemo run``): source "source", segmenter "segmenter", transcriber
 "hearing", audio analyser "voice" (``analyse``) and "partials" (``analyse_latest``), text
 analyser and fuser "reading", each sink its own. Under ``serve`` sources and segmenters
-are per stream; transcriber, analysers and fuser are shared by all streams.
+are per stream; transcriber, analysers, fuser and the ``[serve] sinks`` are shared.
 
 **Errors**: raise ``ConfigError`` (bad option), ``ModelNotFoundError``, ``InputError``
 or any ``StreamemoError`` with one line the user can act on; ``PluginError`` is what a

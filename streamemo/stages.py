@@ -175,7 +175,7 @@ class Sink(ABC):
 
     ``write`` gets the events in order; one that raises is counted and the next comes
     anyway. ``close`` is called once, on the same thread, after the last ``write``. Under
-    ``serve`` the sinks named in the config are built once and shared by every stream
+    ``serve`` the sinks of ``[serve] sinks`` are built once and shared by every stream
     (events carry their ``stream``), still written from one thread.
     """
 
