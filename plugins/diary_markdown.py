@@ -8,26 +8,23 @@ Written exactly as a third party writes a plugin: one class, one hook.
 from datetime import datetime
 from pathlib import Path
 
-import streamemo
+from streamemo.api import Sink, UtteranceEvent, hookimpl
 
 
-class DiarySink:
+class DiarySink(Sink):
     event_types = frozenset({"utterance"})  # no partials, no status lines
 
     def __init__(self, target: str = "diary.md"):
         self.path = Path(target)
 
-    def write(self, event) -> None:
+    def write(self, event: UtteranceEvent) -> None:
         if not event.text:
             return
         mood = f"**{event.emotion.label}**" if event.emotion else ""
         with self.path.open("a", encoding="utf-8") as diary:
             diary.write(f"- {datetime.now():%Y-%m-%d %H:%M} {mood} {event.text}\n")
 
-    def close(self) -> None:
-        pass
 
-
-@streamemo.hookimpl
+@hookimpl
 def register_sinks(register):
     register("diary", DiarySink)

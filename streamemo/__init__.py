@@ -1,4 +1,8 @@
-"""streamemo: real-time emotion analysis of speech, as a pluggy pipeline."""
+"""streamemo: real-time emotion analysis of speech, as a pluggy pipeline.
+
+Plugin authors: everything is in ``streamemo.api`` (the guide: docs/plugins/), and the
+test helpers in ``streamemo.testing``. ``streamemo.hookimpl`` stays for older plugins.
+"""
 
 from streamemo.hookspecs import hookimpl
 
