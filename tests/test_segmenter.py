@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from streamemo.audio_io import read_all
-from streamemo.default_plugins.vad_segmenter import VadSegmenter, quietest
+from streamemo.default_plugins.vad_segmenter import VadSegmenter
+from streamemo.default_plugins.vad_segmenter.cuts import quietest
 from streamemo.errors import ConfigError
 from streamemo.frames import SAMPLE_RATE, Block, Partial, Utterance
 from tests.conftest import shared

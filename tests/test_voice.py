@@ -143,7 +143,7 @@ def test_fast_mfcc_tables_are_librosas():
     import librosa
     import scipy.fft
 
-    from streamemo import mfcc as fast
+    from streamemo.default_plugins.voice_emotion import mfcc as fast
 
     # the filterbank is bit-identical: the weights were trained on exactly these features
     np.testing.assert_array_equal(fast.mel_filterbank(), librosa.filters.mel(sr=16000, n_fft=2048))

@@ -165,11 +165,11 @@ def test_words_go_to_the_utterance_that_holds_their_middle():
     pack = two_utterances()
     # one segment runs both together; its words still fall on either side of the gap
     spoken = [(0.1, 0.5, " Hello"), (0.5, 2.4, " there."), (3.1, 3.6, " Bye.")]
-    texts, doubtful = packing.split(pack, [segment(0.1, 3.6, *spoken)], by_words=True)
+    texts, doubtful = packing.split(pack, [segment(0.1, 3.6, *spoken)])
     assert texts == ["Hello there.", "Bye."]
     assert doubtful == {0, 1}  # but a segment over both: Whisper may have merged them
     texts, doubtful = packing.split(
-        pack, [segment(0.1, 2.4, *spoken[:2]), segment(3.1, 3.6, spoken[2])], by_words=True
+        pack, [segment(0.1, 2.4, *spoken[:2]), segment(3.1, 3.6, spoken[2])]
     )
     assert texts == ["Hello there.", "Bye."]
     assert doubtful == set()
@@ -178,19 +178,19 @@ def test_words_go_to_the_utterance_that_holds_their_middle():
 def test_a_skipped_utterance_or_a_stretched_word_is_doubtful():
     pack = two_utterances()
     # nothing for the first utterance
-    texts, doubtful = packing.split(pack, [segment(3.1, 3.6, (3.1, 3.6, " Bye."))], True)
+    texts, doubtful = packing.split(pack, [segment(3.1, 3.6, (3.1, 3.6, " Bye."))])
     assert texts == ["", "Bye."]
     assert doubtful == {0}
     # the alignment stretched a word from the first over the gap into the second
     stretched = [segment(0.0, 0.6, (0.0, 0.6, " I")), segment(0.6, 3.9, (0.6, 3.9, " am"))]
-    assert packing.split(pack, stretched, True)[1] == {0, 1}
+    assert packing.split(pack, stretched)[1] == {0, 1}
 
 
 def test_a_repetition_loop_is_doubtful():
     pack = two_utterances()
     loop = segment(3.1, 3.9, (3.1, 3.9, " see you" * 40))
     loop.compression_ratio = 9.0
-    texts, doubtful = packing.split(pack, [segment(0.1, 1.9, (0.1, 1.9, " Hi.")), loop], True)
+    texts, doubtful = packing.split(pack, [segment(0.1, 1.9, (0.1, 1.9, " Hi.")), loop])
     assert texts[0] == "Hi."
     assert doubtful == {1}
 

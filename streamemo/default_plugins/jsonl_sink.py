@@ -6,12 +6,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from streamemo import hookimpl
-from streamemo.errors import ConfigError
-from streamemo.events import Event, event_to_json
+from streamemo.api import ConfigError, Event, Sink, event_to_json, hookimpl
 
 
-class JsonlSink:
+class JsonlSink(Sink):
     def __init__(self, target: str | None = None, partials: bool = False):
         if not target:
             raise ConfigError("the jsonl sink needs a file: --sink jsonl:PATH")

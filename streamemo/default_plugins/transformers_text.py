@@ -8,14 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from streamemo import hookimpl
-from streamemo.errors import ModelNotFoundError
-from streamemo.events import TextEmotion
+from streamemo.api import ModelNotFoundError, TextAnalyser, TextEmotion, hookimpl
 from streamemo.model_files import resolve_model_dir
 from streamemo.sentences import check_aggregate, sentence_emotion, sentence_emotions
 
 
-class TransformersTextEmotion:
+class TransformersTextEmotion(TextAnalyser):
     def __init__(
         self,
         model: str,
@@ -95,8 +93,7 @@ def _labels(id2label: dict, folder) -> list[str]:
         else:
             raise ModelNotFoundError(
                 f"text-emotion model in {str(folder)!r} has only generic labels (LABEL_0...) "
-                "and no "
-                "label_map.json: add id2label to its config.json"
+                "and no label_map.json: add id2label to its config.json"
             )
     return labels
 

@@ -6,28 +6,17 @@ import os
 import sys
 from typing import Any, TextIO
 
-from streamemo import hookimpl
-from streamemo.errors import ConfigError
-from streamemo.events import Event, LevelEvent, PartialEvent, StatusEvent, UtteranceEvent
-
-_COLOURS = {  # ANSI foreground codes for the usual emotion names
-    "joy": 32,
-    "happy": 32,
-    "기쁨": 32,
-    "sadness": 34,
-    "sad": 34,
-    "슬픔": 34,
-    "상처": 34,
-    "anger": 31,
-    "angry": 31,
-    "분노": 31,
-    "fear": 35,
-    "anxious": 35,
-    "불안": 35,
-    "surprise": 33,
-    "당황": 33,
-    "disgust": 36,
-}
+from streamemo.api import (
+    ConfigError,
+    Event,
+    LevelEvent,
+    PartialEvent,
+    Sink,
+    StatusEvent,
+    UtteranceEvent,
+    hookimpl,
+)
+from streamemo.default_plugins.console.colours import ANSI, colour
 
 
 def _top(name: str, scores: dict[str, float]) -> str:
@@ -35,7 +24,7 @@ def _top(name: str, scores: dict[str, float]) -> str:
     return f"{name} {label} {scores[label]:.2f}"
 
 
-class ConsoleSink:
+class ConsoleSink(Sink):
     """One line per event; on a terminal, a live view (``live = auto``) instead."""
 
     def __init__(
@@ -70,7 +59,8 @@ class ConsoleSink:
             raise ConfigError(f"sink.console.live must be auto, true or false, not {live!r}")
 
     def _paint(self, text: str, label: str | None = None, code: int | None = None) -> str:
-        code = code if code is not None else _COLOURS.get((label or "").lower())
+        if code is None and label is not None:
+            code = ANSI.get(colour(label) or "")
         return f"\033[{code}m{text}\033[0m" if self.color and code else text
 
     def format(self, event: Event) -> str:

@@ -11,7 +11,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from streamemo.events import (
+from streamemo.api import (
     AudioEmotion,
     Event,
     LevelEvent,
@@ -19,21 +19,14 @@ from streamemo.events import (
     StatusEvent,
     UtteranceEvent,
 )
+from streamemo.default_plugins.console.colours import colour
 
-STYLES = {  # the usual emotion names, in the colours the plain console uses
-    "joy": "green", "happy": "green", "기쁨": "green",
-    "sadness": "blue", "sad": "blue", "슬픔": "blue", "상처": "blue",
-    "anger": "red", "angry": "red", "분노": "red",
-    "fear": "magenta", "anxious": "magenta", "불안": "magenta",
-    "surprise": "yellow", "당황": "yellow",
-    "disgust": "cyan",
-}  # fmt: skip
 METER_WIDTH = 30
 FLOOR_DB = -60.0
 
 
 def _style(label: str) -> str:
-    return STYLES.get(label.lower(), "white")
+    return colour(label) or "white"
 
 
 def _top(scores: dict[str, float]) -> Text:

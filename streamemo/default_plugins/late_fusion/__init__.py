@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from streamemo import hookimpl
+from streamemo.api import ConfigError, hookimpl
 from streamemo.default_plugins.late_fusion.mixing import LateFusion
-from streamemo.errors import ConfigError
 
 # The seed's recipe (its fusion_todai.json), written as label maps:
 # Korean text labels -> the audio model's English labels -> back to Korean.
@@ -61,7 +60,7 @@ def todai(recipe: str | None = None, audio_map: dict | None = None) -> LateFusio
     else:
         path = Path(recipe)
         if not path.is_file():
-            raise ConfigError(f"fusion.recipe {recipe!r} not found: give a fusion_todai.json path")
+            raise ConfigError(f"fuser.recipe {recipe!r} not found: give a fusion_todai.json path")
         data = json.loads(path.read_text(encoding="utf-8"))
         ko_en, en_ko = _maps_from_matrix(data["M_ko2en"]), _maps_from_matrix(data["M_en2ko"])
         weights, mix, out = data["weights"], data["M_ko2en"]["rows"], data["M_en2ko"]["rows"]

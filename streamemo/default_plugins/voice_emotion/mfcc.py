@@ -26,7 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-SAMPLE_RATE = 16_000
+from streamemo.api import SAMPLE_RATE
+
 N_FFT = 2048
 HOP = 512
 N_MELS = 128

@@ -8,11 +8,10 @@ import torch
 from torch import nn
 
 # the seed's features: librosa's MFCC, computed by streamemo.default_plugins.voice_emotion.mfcc
-from streamemo.default_plugins.voice_emotion.mfcc import N_MFCC, SAMPLE_RATE, mfcc, mfcc_many
+from streamemo.default_plugins.voice_emotion.mfcc import N_MFCC, mfcc, mfcc_many
 
 __all__ = [
     "N_MFCC",
-    "SAMPLE_RATE",
     "WINDOW_FRAMES",
     "TodaiNet",
     "mfcc",

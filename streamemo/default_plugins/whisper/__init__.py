@@ -7,11 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from streamemo import hookimpl
+from streamemo.api import SAMPLE_RATE, ConfigError, Span, Transcriber, Transcript, hookimpl
 from streamemo.audio_io import to_float32
 from streamemo.default_plugins.whisper import packing, seams
-from streamemo.errors import ConfigError
-from streamemo.frames import SAMPLE_RATE, Span, Transcript
 from streamemo.model_files import resolve_model_dir
 
 WHISPER_FILES = ("model.bin", "config.json")
@@ -39,7 +37,7 @@ def whisper_model_dir(model: str) -> str:
     )
 
 
-class WhisperTranscriber:
+class WhisperTranscriber(Transcriber):
     def __init__(
         self,
         model: str = "small",
@@ -73,7 +71,6 @@ class WhisperTranscriber:
             raise ConfigError(f"transcriber.pack_gap_s must be 0-5 s, not {pack_gap_s!r}")
         self.pack_room_s = pack_s
         self.pack_gap_s = pack_gap_s
-        self.pack_words = True  # split by word timestamps, not segment timestamps
         if device == "auto":
             import ctranslate2
 
@@ -131,8 +128,9 @@ class WhisperTranscriber:
             parts, joined = seams.join([spans[i] for i in group])
             audios = [_float32(part.audio) for part in parts]
             pack = packing.lay_out(list(range(len(group))), audios, gap, joined)
-            segments, info = self._run(pack.audio, False, word_timestamps=self.pack_words)
-            texts, doubtful = packing.split(pack, segments, self.pack_words)
+            # split by word timestamps: a segment may hold words of two utterances
+            segments, info = self._run(pack.audio, False, word_timestamps=True)
+            texts, doubtful = packing.split(pack, segments)
             # a doubtful part is heard alone, and so are those joined to it: the parts at a
             # cut must go by the same decode, or agree through their Cut (seams.py)
             for run in seams.joined_runs(len(group), joined):

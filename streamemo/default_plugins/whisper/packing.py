@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from streamemo.frames import SAMPLE_RATE
+from streamemo.api import SAMPLE_RATE
 
 WINDOW_S = 30.0  # Whisper's encoder window
 # faster-whisper's compression_ratio_threshold: above it, text is a repetition loop
@@ -82,11 +82,11 @@ def lay_out(
     return Pack(list(indices), np.concatenate(pieces), spans, joined)
 
 
-def split(pack: Pack, segments: Sequence[Any], by_words: bool) -> tuple[list[str], set[int]]:
+def split(pack: Pack, segments: Sequence[Any]) -> tuple[list[str], set[int]]:
     """Each utterance's text, and the positions in the pack whose text is doubtful.
 
-    ``segments`` are faster-whisper's, with word timestamps when ``by_words``; without,
-    a segment goes whole to one utterance. Doubtful, to be transcribed alone: an
+    ``segments`` are faster-whisper's, with word timestamps; each word goes to the
+    utterance whose stretch holds its middle. Doubtful, to be transcribed alone: an
     utterance that got no words (Whisper skipped it); every utterance a segment or
     word overlaps together with another (Whisper ran two together, or its alignment
     stretched a word over the gap: then the words cannot be told apart); and those
@@ -98,9 +98,6 @@ def split(pack: Pack, segments: Sequence[Any], by_words: bool) -> tuple[list[str
         doubtful |= _straddled(pack, segment.start, segment.end)
         if segment.compression_ratio > COMPRESSION_RATIO_MAX:
             doubtful |= _touched(pack, segment.start, segment.end)
-        if not by_words:
-            parts[pack.owner(segment.start, segment.end)].append(" " + segment.text.strip())
-            continue
         for word in segment.words or ():
             doubtful |= _straddled(pack, word.start, word.end)
             parts[pack.owner(word.start, word.end)].append(word.word)  # with its own space

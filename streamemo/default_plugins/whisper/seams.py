@@ -24,7 +24,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from streamemo.frames import SAMPLE_RATE, Cut, Span
+from streamemo.api import SAMPLE_RATE, Cut, Span
 
 # A word as Whisper gives it: text (with its leading space), start and end in seconds
 # from the start of the span's audio.

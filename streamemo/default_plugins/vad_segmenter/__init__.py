@@ -1,0 +1,249 @@
+"""The ``webrtcvad`` segmenter: cuts the stream into utterances on the audio clock.
+
+Speech starts when most frames of a short window are voiced (the start is the first
+voiced frame of that window); it ends when the hangover window is almost all silence (the
+end is the last frame that still counted as speech). Pre-roll and a short tail are added
+to the audio handed to the transcriber, not to the reported times.
+
+For the end, a frame counts as speech only if webrtcvad calls it voiced *and* it is loud
+enough: at most ``end_drop_db`` below the loud part of this utterance and at least
+``end_snr_db`` above the background heard before it. webrtcvad keeps calling frames voiced
+for ~100 ms after speech stops (its own smoothing); without the level test the hangover
+would start counting that late. A monologue is cut at ``max_utterance_s`` (``cuts.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterator
+
+import numpy as np
+
+from streamemo.api import SAMPLE_RATE, Block, Cut, Partial, Segmenter, Utterance, hookimpl
+from streamemo.default_plugins.vad_segmenter import options
+from streamemo.default_plugins.vad_segmenter.cuts import across, quietest, split
+from streamemo.default_plugins.vad_segmenter.frame import Frame, level_db
+
+
+class VadSegmenter(Segmenter):
+    def __init__(
+        self,
+        aggressiveness: int = 2,
+        frame_ms: int = 30,
+        start_ms: int = 150,
+        start_ratio: float = 0.8,
+        hangover_ms: int = 600,
+        end_ratio: float = 0.1,
+        preroll_ms: int = 200,
+        tail_ms: int = 300,
+        end_drop_db: float = 35.0,
+        end_snr_db: float = 6.0,
+        min_utterance_ms: int = 250,
+        max_utterance_s: float = 20.0,
+        cut_search_s: float = 3.0,
+        cut_context_s: float = 1.0,
+        partial_hop_s: float = 1.0,
+        partial_window_s: float = 3.3,
+    ):
+        import webrtcvad
+
+        options.check(
+            aggressiveness=aggressiveness,
+            frame_ms=frame_ms,
+            min_utterance_ms=min_utterance_ms,
+            max_utterance_s=max_utterance_s,
+            end_drop_db=end_drop_db,
+            end_snr_db=end_snr_db,
+            cut_search_s=cut_search_s,
+            cut_context_s=cut_context_s,
+        )
+        self.vad = webrtcvad.Vad(aggressiveness)
+        self.frame = SAMPLE_RATE * frame_ms // 1000
+
+        def frames(ms: float) -> int:
+            return max(1, round(ms / frame_ms))
+
+        self.start_frames = frames(start_ms)
+        self.start_needed = max(1, round(start_ratio * self.start_frames))
+        self.hangover_frames = frames(hangover_ms)
+        self.end_allowed = int(end_ratio * self.hangover_frames)
+        self.preroll = SAMPLE_RATE * preroll_ms // 1000
+        self.tail = SAMPLE_RATE * tail_ms // 1000
+        self.end_drop_db = float(end_drop_db)
+        self.end_snr_db = float(end_snr_db)
+        self.min_samples = SAMPLE_RATE * min_utterance_ms // 1000
+        self.max_samples = int(SAMPLE_RATE * max_utterance_s)
+        # a cut lies in the quietest stretch of this window before the limit, and the
+        # transcriber hears ``cut_context`` samples across it (see _cut)
+        self.cut_search = int(SAMPLE_RATE * min(cut_search_s, max_utterance_s / 2))
+        self.cut_context = int(SAMPLE_RATE * cut_context_s)
+        self.cut_latest = min(self.cut_context, self.cut_search // 3)  # before the limit
+        self.partial_hop = int(SAMPLE_RATE * partial_hop_s)
+        self.partial_window = int(SAMPLE_RATE * partial_window_s)
+
+        self._pending = np.zeros(0, np.int16)
+        self._pos = 0  # stream sample index of the next frame
+        # silence before speech: enough for the start window plus pre-roll
+        self._before: deque[Frame] = deque(maxlen=self.start_frames + frames(preroll_ms) + 1)
+        self._speech: list[Frame] = []  # frames of the utterance in progress
+        self._recent: deque[bool] = deque(maxlen=self.hangover_frames)
+        self._speech_start = 0
+        self._audio_start = 0
+        self._last_loud: Frame | None = None
+        # levels of the frames outside utterances (start, dBFS): the background
+        self._background: deque[tuple[int, float]] = deque(maxlen=frames(3000))
+        self._floor = -math.inf  # the background level before this utterance
+        self._peak = -math.inf  # the loud part of this utterance
+        self._levels: deque[float] = deque(maxlen=frames(90))
+        self._next_partial = 0
+        self._next_id = 1
+        self._carried: Cut | None = None  # the cut that the utterance in progress goes on from
+
+    @property
+    def speaking(self) -> bool:
+        return bool(self._speech)
+
+    def feed(self, block: Block) -> Iterator[Utterance | Partial]:
+        data = (
+            np.concatenate((self._pending, block.samples)) if len(self._pending) else block.samples
+        )
+        usable = len(data) - len(data) % self.frame
+        self._pending = data[usable:].copy()
+        for i in range(0, usable, self.frame):
+            samples = data[i : i + self.frame]
+            voiced = self.vad.is_speech(samples.tobytes(), SAMPLE_RATE)
+            frame = Frame(self._pos, samples, voiced, block.arrived, level_db(samples))
+            self._pos += self.frame
+            yield from self._step(frame)
+
+    def flush(self) -> Iterator[Utterance]:
+        """End of stream: finish the utterance in progress."""
+        if self._speech:
+            yield from self._end(self._last_loud)
+
+    def _step(self, frame: Frame) -> Iterator[Utterance | Partial]:
+        if not self._speech:
+            self._before.append(frame)
+            self._background.append((frame.start, frame.level))
+            window = list(self._before)[-self.start_frames :]
+            if sum(f.voiced for f in window) >= self.start_needed:
+                self._begin(window)
+            return
+        self._speech.append(frame)
+        self._judge(frame)
+        self._recent.append(frame.loud)
+        if len(self._recent) == self.hangover_frames and sum(self._recent) <= self.end_allowed:
+            # speech ended at the window's first quiet frame: a loud blip after it is not speech
+            i = len(self._speech) - self.hangover_frames
+            while i < len(self._speech) and self._speech[i].loud:
+                i += 1
+            yield from self._end(next((f for f in reversed(self._speech[:i]) if f.loud), None))
+            return
+        if self._pos - self._speech_start >= self.max_samples:
+            yield from self._cut()
+            return
+        if self.partial_hop and self._pos >= self._next_partial:
+            self._next_partial = self._pos + self.partial_hop
+            audio = np.concatenate([f.samples for f in self._speech])[-self.partial_window :]
+            yield Partial(self._next_id, self._speech_start, self._pos, audio)
+
+    def _begin(self, window: list[Frame]) -> None:
+        first = next(f for f in window if f.voiced)
+        frames = list(self._before)
+        keep_from = first.start - self.preroll
+        self._speech = [f for f in frames if f.start + self.frame > keep_from]
+        self._before.clear()
+        self._speech_start = first.start
+        self._audio_start = self._speech[0].start
+        # the background is what came before the first voiced frame
+        while self._background and self._background[-1][0] >= first.start:
+            self._background.pop()
+        levels = [level for _, level in self._background]
+        self._floor = float(np.median(levels)) if levels else -math.inf
+        self._peak = -math.inf
+        self._levels.clear()
+        self._last_loud = None
+        self._recent.clear()
+        for f in frames:
+            if f.start >= first.start:
+                self._judge(f)
+                self._recent.append(f.loud)
+        self._next_partial = self._speech_start + self.partial_hop
+
+    def _judge(self, frame: Frame) -> None:
+        """Whether the frame counts as speech for the end decision."""
+        self._levels.append(frame.level)
+        if frame.voiced:  # the level held for ~90 ms: a click does not set it
+            self._peak = max(self._peak, min(self._levels))
+        threshold = max(self._peak - self.end_drop_db, self._floor + self.end_snr_db)
+        frame.loud = frame.voiced and frame.level >= threshold
+        if frame.loud:
+            self._last_loud = frame
+
+    def _end(self, last: Frame | None) -> Iterator[Utterance]:
+        """Speech is over; its last loud frame was ``last`` (None: nothing was loud)."""
+        end = self._speech_start if last is None else last.start + len(last.samples)
+        utterance = self._finish(end, cut=False, ended_at=last.arrived if last else 0.0)
+        if utterance is not None:
+            yield utterance
+
+    def _finish(
+        self, end: int, *, cut: bool, ended_at: float, end_cut: Cut | None = None
+    ) -> Utterance | None:
+        frames, self._speech = self._speech, []
+        start_cut, self._carried = self._carried, None
+        self._recent.clear()
+        if not cut:
+            rest = [f for f in frames if f.start >= end]
+            # that was background; and speech may start again within it
+            self._background.extend((f.start, f.level) for f in rest)
+            self._before.extend(rest)
+        too_short = end - self._speech_start < self.min_samples and start_cut is None
+        if end <= self._speech_start or too_short:
+            return None  # a click or a cough, not an utterance (the rest of a cut one is kept)
+        audio = np.concatenate([f.samples for f in frames])
+        stop = min(len(audio), end + (0 if cut else self.tail) - self._audio_start)
+        utterance = Utterance(
+            id=self._next_id,
+            start=self._speech_start,
+            end=end,
+            audio=audio[:stop],
+            ended_at=ended_at,
+            cut=cut,
+            start_cut=start_cut,
+            end_cut=end_cut,
+        )
+        self._next_id += 1
+        return utterance
+
+    def _cut(self) -> Iterator[Utterance]:
+        """Cut a long monologue where it is quietest in the last ``cut_search`` samples
+        before the limit, and go on with the rest as the next utterance.
+
+        The cut lies at least ``cut_latest`` before the limit, so the audio just after it
+        is already here. Both parts carry a Cut with the audio on either side of it, so
+        that a transcriber hears a word at the cut whole (see the whisper plugin's seams.py).
+        """
+        audio = np.concatenate([f.samples for f in self._speech])
+        shortest = self._speech_start - self._audio_start + self.min_samples
+        lo = max(shortest, len(audio) - self.cut_search)
+        at = quietest(audio, lo, len(audio) - self.cut_latest)
+        end = self._audio_start + at
+        self._speech, rest = split(self._speech, end)
+        seam = across(audio, at, self.cut_context) if self.cut_context else None
+        utterance = self._finish(end, cut=True, ended_at=self._speech[-1].arrived, end_cut=seam)
+        self._carried = seam if utterance is not None else None
+        # speech goes on: the next utterance starts exactly where this one stopped
+        self._speech = rest
+        self._speech_start = self._audio_start = end
+        self._last_loud = next((f for f in reversed(rest) if f.loud), None)
+        self._recent.extend(f.loud for f in rest)
+        self._next_partial = end + self.partial_hop
+        if utterance is not None:
+            yield utterance
+
+
+@hookimpl
+def register_segmenters(register):
+    register("webrtcvad", VadSegmenter)

@@ -1,0 +1,42 @@
+"""The segmenter's options that its signature cannot say: ranges and webrtcvad's choices."""
+
+from __future__ import annotations
+
+import math
+
+from streamemo.api import ConfigError
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_db(option: str, value: object, *, above_zero: bool) -> None:
+    if not _is_number(value) or not (value > 0 if above_zero else value >= 0):
+        least = "above 0" if above_zero else "0 or more"
+        raise ConfigError(f"segmenter.{option} must be a number of dB, {least}, not {value!r}")
+
+
+def check(
+    *,
+    aggressiveness: object,
+    frame_ms: object,
+    min_utterance_ms: float,
+    max_utterance_s: float,
+    end_drop_db: object,
+    end_snr_db: object,
+    cut_search_s: object,
+    cut_context_s: object,
+) -> None:
+    """One ``ConfigError`` line for the first option out of its range."""
+    if frame_ms not in (10, 20, 30):
+        raise ConfigError(f"segmenter.frame_ms must be 10, 20 or 30 (webrtcvad), not {frame_ms}")
+    if aggressiveness not in (0, 1, 2, 3):
+        raise ConfigError(f"segmenter.aggressiveness must be 0-3, not {aggressiveness}")
+    if max_utterance_s * 1000 <= min_utterance_ms:
+        raise ConfigError("segmenter.max_utterance_s must be longer than min_utterance_ms")
+    _check_db("end_drop_db", end_drop_db, above_zero=True)
+    _check_db("end_snr_db", end_snr_db, above_zero=False)
+    for option, value in (("cut_search_s", cut_search_s), ("cut_context_s", cut_context_s)):
+        if not _is_number(value) or value < 0:
+            raise ConfigError(f"segmenter.{option} must be a number of seconds, 0 or more")
