@@ -18,7 +18,8 @@ import pytest
 from streamemo.config import load_config
 from streamemo.errors import StreamemoError
 from streamemo.frames import Block, Transcript, Utterance
-from streamemo.pipeline import Analysers, Pipeline
+from streamemo.loading import Analysers
+from streamemo.pipeline import Pipeline
 from streamemo.plugins import get_plugin_manager
 
 
