@@ -17,11 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from streamemo.errors import ConfigError
-
-# moved to their own modules; re-exported while the engine's modules still import them here
-from streamemo.factory_options import call_factory, check_options  # noqa: F401
 from streamemo.option_types import show
-from streamemo.pipeline_options import PipelineOptions  # noqa: F401
 from streamemo.stages import KINDS
 
 # the stage sections: one per stage kind (sinks are listed apart: "sinks", [sink.NAME])

@@ -55,7 +55,6 @@ class WhisperTranscriber(Transcriber):
     ):
         from faster_whisper import WhisperModel
 
-        self.model_name = model
         self.language = language or None  # "" or None: detect per utterance
         self.beam_size = beam_size
         self.initial_prompt = initial_prompt
