@@ -208,9 +208,11 @@ def test_sections_must_be_tables(override, message):
 
 def test_the_stage_sections_are_the_contracts_stage_kinds():
     from streamemo.config import STAGES
+    from streamemo.plugins import STAGE_HOOKS
     from streamemo.stages import KINDS
 
     assert STAGES == tuple(kind for kind in KINDS if kind != "sink")
+    assert tuple(STAGE_HOOKS) == KINDS  # the registry's kinds, the same names in order
     assert "fuser" in load_config(None) and "fusion" not in load_config(None)
 
 
