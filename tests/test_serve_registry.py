@@ -1,4 +1,5 @@
-"""`streamemo serve` builds its sources and sinks through the registry: the sinks of
+"""`streamemo serve` builds its sources and sinks through the registry: each stream's
+source is the `[serve] source` plugin (a third-party one too); the sinks of
 `[serve] sinks` are built once, shared by every stream and closed at the end; a
 third-party sink from --plugins-dir runs there too. Real sockets on 127.0.0.1, real
 processes, espeak-ng speech; the segmenter alone (no model to wait for)."""
@@ -49,6 +50,22 @@ class Broken(Sink):
 def register_sinks(register):
     register("collect", Collect)
     register("broken", Broken)
+"""
+
+# a third-party source for serve: the network source, its streams renamed
+TAGGED_PLUGIN = """
+from streamemo.api import hookimpl
+from streamemo.default_plugins.network_source import NetworkSource
+
+
+class Tagged(NetworkSource):
+    def __init__(self, stream: str):
+        super().__init__(f"tagged-{stream}")
+
+
+@hookimpl
+def register_sources(register):
+    register("tagged", Tagged)
 """
 
 
@@ -142,6 +159,20 @@ def test_a_failing_shared_sink_is_reported_at_the_end_and_the_others_get_everyth
     assert "sink 'broken' failed: OSError: disk full" in server.stderr
     assert "sink 'broken' lost" in server.stderr
     assert sum(e["type"] == "utterance" for e in _lines(out)) == 4
+
+
+def test_each_stream_gets_the_configured_serve_source(speech, tmp_path):
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "tagged.py").write_text(TAGGED_PLUGIN)
+    server = _serve("serve.source=tagged", plugins_dir=plugins)
+    try:
+        events, code, _ = send_audio(server.url("/audio"), speech, hello={"name": "kitchen"})
+    finally:
+        server.stop()
+    assert code == 1000
+    assert {e["stream"] for e in events} == {"tagged-kitchen"}
+    assert sum(e["type"] == "utterance" for e in events) == 2
 
 
 def test_a_bad_serve_source_or_sink_is_one_line_before_it_binds():
