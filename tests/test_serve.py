@@ -11,7 +11,7 @@ from websockets.sync.client import connect
 
 from streamemo.audio_io import read_all
 from streamemo.config import load_config
-from streamemo.pipeline import Analysers
+from streamemo.loading import Analysers
 from streamemo.plugins import Registry, get_plugin_manager
 from streamemo.serving.event_server import EventServer
 from streamemo.serving.options import ServerOptions

@@ -17,7 +17,7 @@ import pluggy
 
 from streamemo.config import load_config
 from streamemo.errors import PreflightError, StreamemoError
-from streamemo.pipeline import Analysers
+from streamemo.loading import Analysers
 from streamemo.pipeline_options import PipelineOptions
 from streamemo.plugins import Registry
 from streamemo.preflight import check_run

@@ -8,7 +8,7 @@ from typing import Any
 
 from streamemo.errors import StreamemoError, one_line
 from streamemo.events import Event
-from streamemo.pipeline import Analysers
+from streamemo.loading import Analysers
 from streamemo.plugins import Registry
 from streamemo.sink_runner import SinkRunner, close_all
 from streamemo.stages import Sink

@@ -15,7 +15,7 @@ from websockets.exceptions import ConnectionClosed
 from streamemo.errors import one_line
 from streamemo.events import StatusEvent
 from streamemo.factory_options import call_factory, declared_options
-from streamemo.pipeline import Analysers
+from streamemo.loading import Analysers
 from streamemo.plugins import PluginError, Registration, Registry
 from streamemo.serving.broadcast import BUSY, background, close_or_abort
 from streamemo.serving.event_server import EventServer, close_reason
