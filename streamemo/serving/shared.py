@@ -45,9 +45,10 @@ def shared_analysers(analysers: Analysers) -> Analysers:
     def limit(stage: Any, slots: int = 1) -> Any:
         return None if stage is None else Serialised(stage, slots)
 
-    workers = getattr(analysers.transcriber, "num_workers", 1)
+    transcriber = analysers.transcriber  # conformed: num_workers is always there
+    workers = transcriber.num_workers if transcriber is not None else 1
     return Analysers(
-        transcriber=limit(analysers.transcriber, workers),
+        transcriber=limit(transcriber, workers),
         text=limit(analysers.text),
         audio=limit(analysers.audio),
         fuser=analysers.fuser,  # a few multiplications, no shared state
