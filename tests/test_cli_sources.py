@@ -118,3 +118,20 @@ def test_devices_lists_every_source_that_has_devices(plugins):
         "*     1  right",
     ]
     assert "source 'mic':" in lines  # listed too, or one line saying why it cannot be
+
+
+def test_a_configured_file_source_reads_its_configured_input(wav, tmp_path):
+    out = tmp_path / "out.jsonl"
+    result = _run("-o", "source.name=file", "-o", f"source.input={wav}", "--sink", f"jsonl:{out}")
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {e["stream"] for e in events} == {"hello.wav"}
+
+
+def test_a_file_source_with_no_input_gives_way_to_the_default_source():
+    # the built-in default (the microphone) takes the device, and says it has none such
+    result = _run("-o", "source.name=file", "--device", "no-such-mic")
+    assert _error(result) == (
+        "streamemo: error: No input device matching 'no-such-mic': "
+        "list the devices with `streamemo devices`"
+    )
