@@ -71,7 +71,10 @@ def _parser() -> argparse.ArgumentParser:
     _override_option(run)
 
     sub.add_parser("plugins", help="list loaded plugins, their hooks and the stages they register")
-    sub.add_parser("devices", help="list the audio capture devices (* marks the default)")
+    sub.add_parser(
+        "devices",
+        help="list the capture devices of every source that has them (* marks the default)",
+    )
 
     serve = sub.add_parser(
         "serve",
