@@ -242,3 +242,20 @@ def test_both_the_old_and_the_new_fuser_section_is_one_clear_line(tmp_path):
     both.write_text('[fusion]\nname = "todai"\n[fuser]\nname = "weighted"\n')
     with pytest.raises(ConfigError, match=r"both \[fusion\] and \[fuser\].*keep only \[fuser\]"):
         load_config(both)
+
+
+def test_the_cli_says_the_old_section_name_in_one_warning_line_and_still_checks_it(tmp_path):
+    from tests.conftest import run_cli, shared
+
+    old = tmp_path / "old.toml"
+    old.write_text('[fusion]\nweights = { text = "high", audio = 0.5 }\n')
+    wav = shared("audio/en/utterances/en_46_neutral.wav")
+    result = run_cli("run", "--config", str(old), "--input", str(wav))
+    assert result.returncode == 2
+    warnings = [line for line in result.stderr.splitlines() if "warning:" in line]
+    assert warnings == [
+        "streamemo: warning: [fusion] is now [fuser]: rename the section (-o fusion.KEY: fuser.KEY)"
+    ]
+    # read as [fuser]: its options are the fuser's, checked before anything loads
+    assert "fuser.weights.text must be a number, not 'high'" in result.stderr
+    assert "loaded" not in result.stderr
