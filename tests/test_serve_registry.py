@@ -60,6 +60,8 @@ from streamemo.default_plugins.network_source import NetworkSource
 
 class Tagged(NetworkSource):
     def __init__(self, stream: str):
+        if stream == "cursed":
+            raise RuntimeError("no audio for cursed streams")
         super().__init__(f"tagged-{stream}")
 
 
@@ -167,9 +169,14 @@ def test_each_stream_gets_the_configured_serve_source(speech, tmp_path):
     (plugins / "tagged.py").write_text(TAGGED_PLUGIN)
     server = _serve("serve.source=tagged", plugins_dir=plugins)
     try:
+        # a source that fails to start closes that connection only, with the reason
+        _, code, reason = send_audio(server.url("/audio"), speech, hello={"name": "cursed"})
+        assert code == 1011
+        assert reason.startswith("stream cursed: its source failed to start: RuntimeError")
         events, code, _ = send_audio(server.url("/audio"), speech, hello={"name": "kitchen"})
     finally:
-        server.stop()
+        assert server.stop() == 0
+    assert "Traceback" not in server.stderr, server.stderr
     assert code == 1000
     assert {e["stream"] for e in events} == {"tagged-kitchen"}
     assert sum(e["type"] == "utterance" for e in events) == 2
