@@ -200,3 +200,25 @@ def test_a_bad_serve_source_or_sink_is_one_line_before_it_binds():
     assert line.startswith("streamemo: error: 2 problems: (1) serve.source 'file' ")
     assert "cannot take a connection's audio: it has no offer, end" in line
     assert "(2) no sink plugin named 'nosuch'" in line
+
+
+def test_a_serve_source_that_breaks_the_contract_is_one_line_at_start_up(tmp_path):
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "half.py").write_text(
+        "from streamemo.api import hookimpl\n\n\n"
+        "class Half:  # offer() and end(), but no blocks()\n"
+        "    def __init__(self, stream: str):\n        pass\n\n"
+        "    def offer(self, samples):\n        return True\n\n"
+        "    def end(self):\n        pass\n\n"
+        "    def stop(self):\n        pass\n\n\n"
+        "@hookimpl\ndef register_sources(register):\n    register('half', Half)\n"
+    )
+    result = run_cli(
+        "--plugins-dir", str(plugins), "serve", "-o", "serve.source=half", "--port", "0"
+    )
+    assert result.returncode == 2, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(
+        "streamemo: error: serve.source 'half' (plugin 'plugins/half.py'): no method blocks()"
+    )

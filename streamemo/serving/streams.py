@@ -12,6 +12,7 @@ import pluggy
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
+from streamemo.contract import check_factory
 from streamemo.errors import one_line
 from streamemo.events import StatusEvent
 from streamemo.factory_options import call_factory, declared_options
@@ -229,6 +230,7 @@ def stream_source(registry: Registry, name: str) -> Registration:
     """The ``[serve] source`` plugin, if it can take a connection's audio: its factory
     takes ``stream`` (the stream's name) and its sources have ``offer`` and ``end``."""
     entry = registry.get("source", name)
+    check_factory("source", entry.factory, f"serve.source {name!r} (plugin {entry.plugin!r})")
     lacks = [m for m in ("offer", "end") if not callable(getattr(entry.factory, m, None))]
     declared = declared_options(entry.factory)
     if declared is not None and "stream" not in declared[0] and not declared[1]:
