@@ -61,7 +61,14 @@ def load_config(path: str | Path | None, overrides: list[str] = ()) -> dict[str,
             if isinstance(section, dict) and section.get("name", default) != default:
                 config[stage] = {}
         _merge(config, data)
-    for item in overrides:
+    # -o STAGE.name=OTHER first: another plugin starts from an empty section (the one
+    # before held the old plugin's options), and the stage's other -o keys go to the new one
+    for item in sorted(overrides, key=lambda item: not _names_plugin(item)):
+        if _names_plugin(item):
+            stage, value = item.split(".", 1)[0].strip(), item.partition("=")[2].strip()
+            stage = RENAMED.get(stage, stage)
+            if config.get(stage, {}).get("name") != parse_value(value):
+                config[stage] = {}
         renamed |= apply_override(config, item)
     for old in sorted(renamed):
         new = RENAMED[old]
@@ -76,6 +83,12 @@ def load_config(path: str | Path | None, overrides: list[str] = ()) -> dict[str,
         )
     _check_shape(config)
     return config
+
+
+def _names_plugin(item: str) -> bool:
+    """Whether an override is ``-o STAGE.name=...``."""
+    stage, _, rest = item.partition("=")[0].strip().partition(".")
+    return rest == "name" and RENAMED.get(stage, stage) in STAGES
 
 
 def _rename_sections(data: dict[str, Any]) -> set[str]:

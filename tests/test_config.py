@@ -32,6 +32,15 @@ def test_overrides_are_typed_and_reach_any_key():
     assert parse_value("[1, 2]") == [1, 2] and parse_value("tiny.en") == "tiny.en"
 
 
+def test_naming_another_plugin_with_o_drops_the_old_plugins_options():
+    # the default [audio] holds todai-cnn-bilstm's model, baseline and hop_frames: a
+    # plugin of one's own gets none of them, only its own -o keys, in any order
+    config = load_config(None, ["audio.level=3", "audio.name=energy", "fusion.name=weighted"])
+    assert config["audio"] == {"name": "energy", "level": 3}
+    assert config["fuser"]["labels"], "the same plugin's name keeps its options"
+    assert load_config(None, ["audio.name=todai-cnn-bilstm"])["audio"]["baseline"] == "male"
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
