@@ -92,7 +92,6 @@ CAPABILITIES: dict[str, dict[str, Callable[[Any], str | None]]] = {
 
 def problems(kind: str, stage: object) -> list[str]:
     """Every way ``stage`` breaks the contract of ``kind``, one short phrase each."""
-    kind = "fuser" if kind == "fusion" else kind
     found: list[str] = []
     for method, args in REQUIRED[kind].items():
         found += _check_method(stage, method, args, required=True)
@@ -146,7 +145,6 @@ def check_factory(kind: str, factory: object, where: str) -> None:
     that a stage built in the background fails before audio flows, not once loaded. A
     factory that is not a class is checked by ``conform`` alone, once built; so is a
     method a class sets on its instances (define it on the class to have it seen here)."""
-    kind = "fuser" if kind == "fusion" else kind
     if not inspect.isclass(factory):
         return
     found: list[str] = []
@@ -173,7 +171,6 @@ def _error(kind: str, where: str, found: list[str]) -> PluginError:
 def conform(kind: str, stage: object, where: str) -> object:
     """``stage`` checked against the contract of ``kind`` (``PluginError``, one line,
     if it breaks it): itself when it subclasses the base class, else an adapter."""
-    kind = "fuser" if kind == "fusion" else kind
     base = BASES[kind]
     if found := problems(kind, stage):
         raise _error(kind, where, found)

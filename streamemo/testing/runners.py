@@ -16,18 +16,9 @@ from streamemo import hookspecs
 from streamemo.contract import conform
 from streamemo.events import Event, PartialEvent, StatusEvent, UtteranceEvent
 from streamemo.frames import Block
+from streamemo.plugins import STAGE_HOOKS
 from streamemo.testing import fakes
 from streamemo.testing.audio import utterances
-
-HOOKS = {
-    "source": "register_sources",
-    "segmenter": "register_segmenters",
-    "transcriber": "register_transcribers",
-    "text": "register_text_analysers",
-    "audio": "register_audio_analysers",
-    "fuser": "register_fusers",
-    "sink": "register_sinks",
-}
 
 
 def check_stage(kind: str, stage: object, name: str = "under-test") -> Any:
@@ -116,7 +107,7 @@ class _TestPlugin:
     """Registers the objects given to ``run_pipeline`` under testing names."""
 
     def __init__(self) -> None:
-        self.stages: dict[str, dict[str, Any]] = {kind: {} for kind in HOOKS}
+        self.stages: dict[str, dict[str, Any]] = {kind: {} for kind in STAGE_HOOKS}
 
     def add(self, kind: str, stage: object) -> str:
         name = f"testing-{kind}-{len(self.stages[kind]) + 1}"
@@ -135,7 +126,7 @@ def _hook(kind: str) -> Any:
     return hookspecs.hookimpl(hook)
 
 
-for _kind, _name in HOOKS.items():
+for _kind, _name in STAGE_HOOKS.items():
     setattr(_TestPlugin, _name, _hook(_kind))
 
 
@@ -178,7 +169,7 @@ def run_pipeline(
     observer hooks (``streamemo_event``, ``streamemo_startup``...) run as in a real run.
     """
     from streamemo.pipeline import Pipeline
-    from streamemo.plugins import STAGE_HOOKS, get_plugin_manager
+    from streamemo.plugins import get_plugin_manager
 
     pm = get_plugin_manager(plugins_dir)
     for plugin in plugins:
@@ -191,16 +182,15 @@ def run_pipeline(
     config: dict[str, Any] = {"pipeline": dict(pipeline or {"drain_s": timeout})}
     used: dict[str, Any] = {}
     for kind, stage in given.items():
-        section = "fusion" if kind == "fuser" and "fuser" not in STAGE_HOOKS else kind
         if stage is False:
-            config[section] = {"name": "off", "enabled": False}
+            config[kind] = {"name": "off", "enabled": False}
             continue
         if stage is None:
             stage = defaults[kind]()
         if isinstance(stage, str):
-            config[section] = {"name": stage, **(options or {}).get(kind, {})}
+            config[kind] = {"name": stage, **(options or {}).get(kind, {})}
         else:
-            config[section] = {"name": own.add(kind, stage)}
+            config[kind] = {"name": own.add(kind, stage)}
         used[kind] = stage
     collector = fakes.CollectingSink()
     specs = [own.add("sink", collector)]
