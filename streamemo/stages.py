@@ -43,6 +43,9 @@ class Source(ABC):
     ends or ``stop()`` is called. ``stop()`` may be called from any thread, more than once
     (Ctrl-C, a stage that died): it must make ``blocks()`` end soon; what was already
     yielded is still analysed. A factory with ``reads_files`` takes ``input=PATH``.
+    Optional, where they apply (docs/plugins/source.md): ``devices()`` on the factory for
+    ``streamemo devices``; ``offer(samples)``/``end()`` and a ``stream=`` factory argument
+    for a source that ``serve`` pushes audio into.
     """
 
     name: str = "stream"  # the stream name put in every event
