@@ -15,7 +15,7 @@ from typing import Any
 
 from streamemo import preflight
 from streamemo.config import stage_options
-from streamemo.contract import conform
+from streamemo.contract import check_factory, conform
 from streamemo.errors import PreflightError, StreamemoError, one_line
 from streamemo.factory_options import call_factory, check_options
 from streamemo.plugins import Registration, Registry
@@ -39,8 +39,9 @@ def build_stage(
         return None
     entry = registry.get(stage, name)
     options.update(extra or {})
-    if loader is not None:
+    if loader is not None:  # what can be checked before it loads is checked now
         check_options(entry.factory, options, f"[{stage}] {name!r}", key=stage)
+        check_factory(stage, entry.factory, f"[{stage}] {name!r} (plugin {entry.plugin!r})")
         return loader.submit(_load, entry, options)
     return _load(entry, options)
 

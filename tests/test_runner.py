@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import threading
 import time
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
@@ -15,8 +15,9 @@ from streamemo import hookspecs
 from streamemo.config import load_config
 from streamemo.errors import StreamemoError
 from streamemo.lifecycle import Run
-from streamemo.loading import Analysers
+from streamemo.loading import Analysers, build_stage
 from streamemo.pipeline import Pipeline
+from streamemo.plugins import STAGE_HOOKS, PluginError, Registration, Registry
 from tests.engine_fakes import Blocks, Both, Collect, EachBlock, Glad, Voice, Words, bare_pm
 
 
@@ -196,3 +197,15 @@ def _wait_for(predicate, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate() and time.monotonic() < deadline:
         time.sleep(0.005)
+
+
+def test_a_background_stage_whose_class_lacks_a_method_fails_before_it_loads():
+    class NoAnalyse:  # a text analyser without analyse(text)
+        def __init__(self):
+            raise AssertionError("never built: the class is checked first")
+
+    registry = Registry({kind: {} for kind in STAGE_HOOKS})
+    registry.add(Registration("text", "broken", NoAnalyse, "p"))
+    with ThreadPoolExecutor(1) as loader:
+        with pytest.raises(PluginError, match=r"\[text\] 'broken' \(plugin 'p'\).*analyse"):
+            build_stage({"text": {"name": "broken"}}, registry, "text", loader=loader)
