@@ -115,8 +115,11 @@ class Transcriber(ABC):
         return self.transcribe(span.audio[span.start : span.end])
 
     def transcribe_span_many(self, spans: Sequence[Span]) -> list[Transcript]:
-        """Spans waiting together; default: one by one."""
-        return [self.transcribe_span(span) for span in spans]
+        """Spans waiting together; default: one by one through ``transcribe_span`` when
+        it is overridden, else their own audio through ``transcribe_many`` (batched)."""
+        if type(self).transcribe_span is not Transcriber.transcribe_span:
+            return [self.transcribe_span(span) for span in spans]
+        return self.transcribe_many([span.audio[span.start : span.end] for span in spans])
 
 
 class TextAnalyser(ABC):

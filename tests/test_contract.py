@@ -362,6 +362,34 @@ def test_the_base_classes_supply_their_defaults():
         Source.counters["x"] = 1
 
 
+def test_cut_parts_reach_a_transcribers_own_batching_by_default():
+    # a transcriber with transcribe_many and no transcribe_span: the parts of a cut
+    # monologue go through its batch call, their own audio each, not one by one
+    calls = []
+
+    class Batching(Transcriber):
+        def transcribe(self, audio):
+            calls.append(1)
+            return Transcript("one", None)
+
+        def transcribe_many(self, audios):
+            calls.append(len(audios))
+            return [Transcript(str(len(a)), None) for a in audios]
+
+    spans = [Span(np.zeros(9, np.int16), 2, 5), Span(np.zeros(6, np.int16), 0, 4)]
+    assert [t.text for t in Batching().transcribe_span_many(spans)] == ["3", "4"]
+    assert calls == [2]
+
+    class Spanning(Batching):
+        def transcribe_span(self, span):  # its own span reading is used, span by span
+            calls.append("span")
+            return Transcript(str(len(span.audio)), None)
+
+    calls.clear()
+    assert [t.text for t in Spanning().transcribe_span_many(spans)] == ["9", "6"]
+    assert calls == ["span", "span"]
+
+
 # -- check_factory(): a stage class checked before it is built -------------------------
 
 
