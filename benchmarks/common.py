@@ -19,12 +19,13 @@ from typing import Any
 
 import numpy as np
 
+from streamemo.frames import SAMPLE_RATE
+
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "benchmarks"
 RESULTS = BENCH / "results"
 PROBE_DIR = BENCH / "probe"  # `streamemo --plugins-dir` loads the probe plugin from here
 CONFIG = REPO / "configs" / "offline-en.toml"
-SAMPLE_RATE = 16_000
 MB = 1024 * 1024
 
 

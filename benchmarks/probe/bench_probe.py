@@ -22,8 +22,8 @@ from typing import Any
 
 import streamemo
 from streamemo.events import event_to_dict
+from streamemo.frames import SAMPLE_RATE
 
-SAMPLE_RATE = 16_000
 _OUT = os.environ.get("STREAMEMO_BENCH_PROBE")
 _lock = threading.Lock()
 _file = None
