@@ -1,0 +1,1 @@
+"""The voice diary: entries of dictated speech on SQLite (``store``)."""
