@@ -1,6 +1,6 @@
 """A voice-diary sink: each utterance becomes a line in a Markdown diary.
 
-    streamemo --plugins-dir plugins run --input today.wav --sink diary:diary.md
+    streamemo --plugins-dir plugins run --input today.wav --sink markdown-diary:diary.md
 
 Written exactly as a third party writes a plugin: one class, one hook.
 """
@@ -27,4 +27,4 @@ class DiarySink(Sink):
 
 @hookimpl
 def register_sinks(register):
-    register("diary", DiarySink)
+    register("markdown-diary", DiarySink)

@@ -37,6 +37,7 @@ DEFAULT_PLUGINS = (
     "streamemo.default_plugins.late_fusion",
     "streamemo.default_plugins.console",
     "streamemo.default_plugins.jsonl_sink",
+    "streamemo.default_plugins.diary_sink",
     "streamemo.default_plugins.ws_sink",
 )
 

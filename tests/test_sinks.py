@@ -66,7 +66,9 @@ def test_console_colours_only_on_a_terminal():
 
 def test_example_diary_plugin_writes_a_markdown_diary(tmp_path):
     diary = tmp_path / "diary.md"
-    result = run_cli(*_diary_args("--sink", f"diary:{diary}", plugins=str(REPO / "plugins")))
+    result = run_cli(
+        *_diary_args("--sink", f"markdown-diary:{diary}", plugins=str(REPO / "plugins"))
+    )
     assert result.returncode == 0, result.stderr
     lines = diary.read_text().splitlines()
     assert len(lines) == 10

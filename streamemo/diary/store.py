@@ -83,8 +83,16 @@ class Entry:
     emotion: str | None  # the fused emotion weighted by speaking time
 
 
+def default_path() -> Path:
+    """The diary in the user's data folder (``~/.local/share/streamemo`` on Linux)."""
+    from platformdirs import user_data_path
+
+    return user_data_path("streamemo") / "diary.db"
+
+
 class Diary:
-    """One diary file. Not shared between threads: open one per thread (or process)."""
+    """One diary file, used by one thread at a time (a sink opens it on the main thread
+    and writes on its own); each process or concurrent thread opens its own."""
 
     def __init__(self, path: str | Path, *, create: bool = True):
         self.path = Path(path).expanduser()
@@ -220,7 +228,9 @@ def _connect(path: Path, create: bool) -> sqlite3.Connection:
             ) from None
     elif path.is_dir():
         raise DiaryError(f"--db {str(path)!r} is a folder: give the diary's file")
-    db = sqlite3.connect(path, timeout=BUSY_MS / 1000, isolation_level=None)
+    db = sqlite3.connect(
+        path, timeout=BUSY_MS / 1000, isolation_level=None, check_same_thread=False
+    )
     db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
     return db
 
