@@ -94,7 +94,6 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
     db = tmp_path / "diary.db"
     text = tmp_path / "notes.txt"
     text.write_text("not a diary\n")
-    run_cli("-q", "run", "--help")  # nothing written by asking
     from streamemo.diary.store import Diary
 
     Diary(db).close()
