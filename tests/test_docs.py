@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from streamemo.api import ConfigError, InputError
+from streamemo.stages import KINDS
 from streamemo.testing import (
     make_audio_emotion,
     make_text_emotion,
@@ -30,7 +31,6 @@ from tests.conftest import REPO, run_cli
 
 DOCS = REPO / "docs" / "plugins"
 EXAMPLE = re.compile(r"<!-- example: (\w+) -->\s*```python\n(.*?)```", re.S)
-KINDS = ("source", "segmenter", "transcriber", "text", "audio", "fuser", "sink")
 
 
 def examples() -> dict[str, tuple[str, str]]:

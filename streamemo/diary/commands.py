@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from streamemo.diary.store import Diary, DiaryError, Entry, default_path
 
@@ -27,7 +27,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def diary_command(args: argparse.Namespace) -> int:
     since = _day(args.since, "--since") if getattr(args, "since", None) else None
-    until = _day(args.until, "--until") + 86_400 if getattr(args, "until", None) else None
+    until = _day(args.until, "--until", after=True) if getattr(args, "until", None) else None
     with Diary(args.db or default_path(), create=False) as diary:
         if args.diary_command == "list":
             for entry in diary.entries(since, until):
@@ -40,12 +40,14 @@ def diary_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _day(text: str, option: str) -> float:
-    """Local midnight of a YYYY-MM-DD day, as Unix time."""
+def _day(text: str, option: str, *, after: bool = False) -> float:
+    """Local midnight of a YYYY-MM-DD day (``after``: of the day after it), as Unix time;
+    a calendar day, so a day of a clock change is 23 or 25 hours, not 24."""
     try:
-        return datetime.strptime(text, "%Y-%m-%d").timestamp()
+        day = datetime.strptime(text, "%Y-%m-%d")
     except ValueError:
         raise DiaryError(f"{option} {text!r} is not a date: write YYYY-MM-DD") from None
+    return (day + timedelta(days=1) if after else day).timestamp()
 
 
 def _line(entry: Entry) -> str:

@@ -164,9 +164,9 @@ class Diary:
 
     def delete(self, entry_id: int) -> None:
         """The entry and its utterances, gone (``DiaryError`` for an unknown id)."""
-        self.entry(entry_id)
         with self._write() as db:
-            db.execute("DELETE FROM entries WHERE id = ?", (entry_id,))
+            if not db.execute("DELETE FROM entries WHERE id = ?", (entry_id,)).rowcount:
+                raise self._unknown(entry_id)
 
     # -- reading ---------------------------------------------------------------
     def entries(self, since: float | None = None, until: float | None = None) -> list[Entry]:
@@ -184,7 +184,7 @@ class Diary:
             "SELECT id, stream, started_at, ended_at FROM entries WHERE id = ?", (entry_id,)
         ).fetchone()
         if row is None:
-            raise DiaryError(f"no diary entry {entry_id} in {str(self.path)!r}: see diary list")
+            raise self._unknown(entry_id)
         events = [
             json.loads(text)
             for (text,) in self._db.execute(
@@ -193,6 +193,9 @@ class Diary:
             )
         ]
         return self._summary(*row), events
+
+    def _unknown(self, entry_id: int) -> DiaryError:
+        return DiaryError(f"no diary entry {entry_id} in {str(self.path)!r}: see diary list")
 
     def _summary(self, entry_id: int, stream: str, started: float, ended: float | None) -> Entry:
         rows = self._db.execute(
