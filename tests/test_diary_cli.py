@@ -119,8 +119,8 @@ def test_a_diary_sink_that_cannot_open_its_file_fails_before_anything_loads(tmp_
 def test_until_includes_the_whole_of_a_day_with_a_clock_change():
     # 2026-03-29 has 23 hours in Berlin: --until ends at the next local midnight, not 24 h on
     code = (
-        "from datetime import datetime; from streamemo.diary.commands import _day; "
-        "print(_day('2026-03-29', '--until', after=True) == datetime(2026, 3, 30).timestamp())"
+        "from datetime import datetime; from streamemo.diary.commands.listing import day; "
+        "print(day('2026-03-29', '--until', after=True) == datetime(2026, 3, 30).timestamp())"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], env={**os.environ, "TZ": "Europe/Berlin"},

@@ -1,6 +1,7 @@
 """The diary's SQLite store: real files, real processes, kill -9 and two writers."""
 
 import hashlib
+import json
 import os
 import signal
 import sqlite3
@@ -108,22 +109,38 @@ def test_two_writers_at_once_lose_nothing(tmp_path):
 
 
 def test_a_first_version_diary_is_migrated_and_kept(tmp_path, monkeypatch):
-    from streamemo.diary import store
+    from streamemo.diary import schema
 
     path = tmp_path / "d.db"
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:1])  # as version 1 wrote it
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 1)
     with Diary(path) as diary:
-        diary.add_utterance(diary.begin_entry("mic", 5.0), _event(1, 0.0, "joy"))
+        entry = diary.begin_entry("mic", 5.0)
+    with sqlite3.connect(path) as db:  # rows as version 1 wrote them
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+        for uid, start, label, text in [
+            (1, 0.0, "joy", "we walked along the river"),
+            (2, 3.0, "sadness", "then it rained"),
+        ]:
+            event = _event(uid, start, label, text)
+            db.execute(
+                "INSERT INTO utterances (entry_id, uid, start, end, text, label, score, event)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (entry, uid, start, start + 2, text, label, 0.6, json.dumps(event)),
+            )
+        assert "words" not in [row[1] for row in db.execute("PRAGMA table_info(utterances)")]
+    monkeypatch.undo()
 
-    def v2(db):  # a later version's step, as a release would append it
-        db.execute("ALTER TABLE entries ADD COLUMN note TEXT")
-
-    monkeypatch.setattr(store, "MIGRATIONS", (*store.MIGRATIONS, v2))
-    monkeypatch.setattr(store, "SCHEMA_VERSION", 2)
-    with Diary(path) as diary:
-        assert diary.entries()[0].utterances == 1
+    with Diary(path) as diary:  # this version: the steps after 1 run once, data kept
+        (summary,) = diary.entries()
+        assert (summary.utterances, summary.words) == (2, 8)
+        (hit,) = diary.search("walking river")  # the old text is searchable, stemmed
+        assert (hit.entry_id, hit.start, hit.text) == (entry, 0.0, "we walked along the river")
+        assert diary.entry(entry)[1][1]["text"] == "then it rained"
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
-        assert "note" in [row[1] for row in db.execute("PRAGMA table_info(entries)")]
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        moods = [m for (m,) in db.execute("SELECT mood FROM utterances ORDER BY uid")]
+        assert moods == [1.0, -1.0]
 
 
 @pytest.mark.parametrize("kind", ["text", "other-sqlite", "newer"])

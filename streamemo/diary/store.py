@@ -1,74 +1,32 @@
-"""The voice diary on SQLite: entries, their utterances, a schema version and migrations.
+"""The voice diary on SQLite: entries and their utterances.
 
 One file per diary, in WAL mode: every utterance is its own transaction, committed as it
 arrives, so a dictation killed mid-way keeps every utterance so far (its entry stays
 unfinished), and two writers on one file wait for each other instead of losing rows.
-The file (and SQLite's -wal/-shm beside it, which take its mode) is its owner's only.
+The file (and SQLite's -wal/-shm beside it, which take its mode) is its owner's only,
+and so are the kept recordings in the folder beside it (``Diary.audio_path``).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from streamemo.errors import InputError
+from streamemo.diary.mood import mood
+from streamemo.diary.schema import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    DiaryError,
+    check_and_migrate,
+    connect,
+)
 
-APP = "streamemo-diary"
-BUSY_MS = 10_000  # how long a writer waits for the other one's transaction
-
-
-class DiaryError(InputError):
-    """A diary that cannot be opened or read as asked: one line, nothing touched."""
-
-
-def _v1(db: sqlite3.Connection) -> None:
-    _script(
-        db,
-        """
-        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        CREATE TABLE entries (
-            id INTEGER PRIMARY KEY,
-            stream TEXT NOT NULL,
-            started_at REAL NOT NULL,      -- Unix time of the stream's second 0
-            ended_at REAL,                 -- NULL while the dictation is unfinished
-            UNIQUE (stream, started_at)
-        );
-        CREATE INDEX entries_by_start ON entries (started_at);
-        CREATE TABLE utterances (
-            id INTEGER PRIMARY KEY,
-            entry_id INTEGER NOT NULL REFERENCES entries (id) ON DELETE CASCADE,
-            uid INTEGER NOT NULL,          -- the event's id within its stream
-            start REAL NOT NULL,           -- seconds from the stream start
-            end REAL NOT NULL,
-            text TEXT,
-            label TEXT,                    -- the fused emotion's top label
-            score REAL,
-            event TEXT NOT NULL,           -- the whole event as JSON: nothing is lost
-            UNIQUE (entry_id, uid)
-        );
-        CREATE INDEX utterances_by_entry ON utterances (entry_id, start);
-        """,
-    )
-    db.execute("INSERT INTO meta VALUES ('app', ?)", (APP,))
-
-
-def _script(db: sqlite3.Connection, sql: str) -> None:
-    """Statements one by one, inside the caller's transaction (executescript commits)."""
-    lines = [line.split("--")[0] for line in sql.splitlines()]
-    for statement in "\n".join(lines).split(";"):
-        if statement.strip():
-            db.execute(statement)
-
-
-# version N is reached by MIGRATIONS[N - 1]; a new version appends a step, never edits one
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1,)
-SCHEMA_VERSION = len(MIGRATIONS)
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Diary", "DiaryError", "Entry", "Hit", "default_path"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +39,18 @@ class Entry:
     words: int
     spoken_s: float
     emotion: str | None  # the fused emotion weighted by speaking time
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One utterance that a search found."""
+
+    entry_id: int
+    entry_started_at: float
+    start: float  # seconds into the entry
+    end: float
+    text: str
+    snippet: str  # the text with the matched words in [brackets]
 
 
 def default_path() -> Path:
@@ -96,9 +66,9 @@ class Diary:
 
     def __init__(self, path: str | Path, *, create: bool = True):
         self.path = Path(path).expanduser()
-        self._db = _connect(self.path, create)
+        self._db = connect(self.path, create)
         try:
-            _check_and_migrate(self._db, self.path)
+            check_and_migrate(self._db, self.path)
         except BaseException:
             self._db.close()
             raise
@@ -113,7 +83,7 @@ class Diary:
         self.close()
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self) -> Iterator[Any]:
         self._db.execute("BEGIN IMMEDIATE")  # take the write lock now, or wait for it
         try:
             yield self._db
@@ -139,51 +109,81 @@ class Diary:
 
     def add_utterance(self, entry_id: int, event: dict[str, Any]) -> None:
         """One utterance event (``streamemo.events.event_to_dict``), committed now."""
-        emotion = event.get("emotion") or {}
-        row = (
-            entry_id,
-            int(event["id"]),
-            float(event["start"]),
-            float(event["end"]),
-            event.get("text"),
-            emotion.get("label"),
-            emotion.get("score"),
-            json.dumps(event, ensure_ascii=False, separators=(",", ":")),
-        )
         with self._write() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO utterances"
-                " (entry_id, uid, start, end, text, label, score, event)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                row,
-            )
+            _insert(db, entry_id, event)
+
+    def replace_utterances(self, entry_id: int, events: Iterable[dict[str, Any]]) -> None:
+        """The entry's utterances, all replaced by ``events`` in one transaction (a new
+        analysis of kept audio): a failure half-way leaves the old ones."""
+        with self._write() as db:
+            self._require(entry_id)
+            db.execute("DELETE FROM utterances WHERE entry_id = ?", (entry_id,))
+            for event in events:
+                _insert(db, entry_id, event)
 
     def finish_entry(self, entry_id: int, ended_at: float) -> None:
         with self._write() as db:
             db.execute("UPDATE entries SET ended_at = ? WHERE id = ?", (ended_at, entry_id))
 
     def delete(self, entry_id: int) -> None:
-        """The entry and its utterances, gone (``DiaryError`` for an unknown id)."""
+        """The entry, its utterances and its kept audio, gone (``DiaryError`` for an
+        unknown id). The rows go first: audio never outlives a deleted entry's text."""
         with self._write() as db:
             if not db.execute("DELETE FROM entries WHERE id = ?", (entry_id,)).rowcount:
                 raise self._unknown(entry_id)
+        with suppress(FileNotFoundError):
+            self.audio_path(entry_id).unlink()
+        # the old text may linger in free pages and the WAL: overwrite and checkpoint it
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    # -- kept audio --------------------------------------------------------------
+    @property
+    def audio_folder(self) -> Path:
+        """Where kept recordings live: ``diary-audio/`` beside ``diary.db``."""
+        return self.path.with_name(self.path.stem + "-audio")
+
+    def audio_path(self, entry_id: int) -> Path:
+        """The entry's kept recording (FLAC), whether or not it exists."""
+        return self.audio_folder / f"{entry_id}.flac"
+
+    def new_audio_path(self, entry_id: int) -> Path:
+        """The path to write an entry's recording to, in a folder only its owner reads."""
+        self.audio_folder.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(self.audio_folder, 0o700)
+        return self.audio_path(entry_id)
 
     # -- reading ---------------------------------------------------------------
     def entries(self, since: float | None = None, until: float | None = None) -> list[Entry]:
         """Entries that started in ``[since, until)`` (Unix times), oldest first."""
+        span = (since if since is not None else float("-inf"), until or float("inf"))
+        return self._summaries("e.started_at >= ? AND e.started_at < ?", span)
+
+    def _summaries(self, where: str, params: tuple) -> list[Entry]:
+        """Entries with their totals, in two grouped queries whatever their number."""
         rows = self._db.execute(
-            "SELECT id, stream, started_at, ended_at FROM entries"
-            " WHERE started_at >= ? AND started_at < ? ORDER BY started_at, id",
-            (since if since is not None else float("-inf"), until or float("inf")),
+            "SELECT e.id, e.stream, e.started_at, e.ended_at, count(u.id),"
+            " coalesce(sum(u.words), 0), coalesce(sum(u.end - u.start), 0)"
+            f" FROM entries e LEFT JOIN utterances u ON u.entry_id = e.id WHERE {where}"
+            " GROUP BY e.id ORDER BY e.started_at, e.id",
+            params,
         ).fetchall()
-        return [self._summary(*row) for row in rows]
+        spoken: dict[int, dict[str, float]] = {}
+        for entry_id, label, seconds in self._db.execute(
+            "SELECT u.entry_id, u.label, sum(u.end - u.start) FROM utterances u"
+            f" JOIN entries e ON e.id = u.entry_id WHERE {where} AND u.label IS NOT NULL"
+            " GROUP BY u.entry_id, u.label",
+            params,
+        ):
+            spoken.setdefault(entry_id, {})[label] = seconds
+        return [
+            Entry(*row[:6], round(row[6], 2), _most(spoken.get(row[0])))  # type: ignore[arg-type]
+            for row in rows
+        ]
 
     def entry(self, entry_id: int) -> tuple[Entry, list[dict[str, Any]]]:
         """An entry and its utterance events in order (``DiaryError`` if there is none)."""
-        row = self._db.execute(
-            "SELECT id, stream, started_at, ended_at FROM entries WHERE id = ?", (entry_id,)
-        ).fetchone()
-        if row is None:
+        found = self._summaries("e.id = ?", (entry_id,))
+        if not found:
             raise self._unknown(entry_id)
         events = [
             json.loads(text)
@@ -192,87 +192,56 @@ class Diary:
                 (entry_id,),
             )
         ]
-        return self._summary(*row), events
+        return found[0], events
+
+    def search(self, text: str, limit: int = 50) -> list[Hit]:
+        """Utterances whose words match every word of ``text`` (stemmed: "walked" finds
+        "walking"), newest first."""
+        words = [w for w in text.split() if w.strip('"')]
+        if not words:
+            raise DiaryError("diary search needs a word to look for: give TEXT")
+        query = " ".join('"' + w.replace('"', '""') + '"' for w in words)  # words, not syntax
+        rows = self._db.execute(
+            "SELECT u.entry_id, e.started_at, u.start, u.end, u.text,"
+            " snippet(said, 0, '[', ']', '…', 12)"
+            " FROM said JOIN utterances u ON u.id = said.rowid"
+            " JOIN entries e ON e.id = u.entry_id"
+            " WHERE said MATCH ? ORDER BY e.started_at DESC, u.start LIMIT ?",
+            (query, limit),
+        ).fetchall()
+        return [Hit(*row) for row in rows]
+
+    def _require(self, entry_id: int) -> None:
+        if self._db.execute("SELECT 1 FROM entries WHERE id = ?", (entry_id,)).fetchone() is None:
+            raise self._unknown(entry_id)
 
     def _unknown(self, entry_id: int) -> DiaryError:
         return DiaryError(f"no diary entry {entry_id} in {str(self.path)!r}: see diary list")
 
-    def _summary(self, entry_id: int, stream: str, started: float, ended: float | None) -> Entry:
-        rows = self._db.execute(
-            "SELECT text, label, end - start FROM utterances WHERE entry_id = ?", (entry_id,)
-        ).fetchall()
-        spoken: dict[str, float] = {}
-        for _text, label, seconds in rows:
-            if label is not None:
-                spoken[label] = spoken.get(label, 0.0) + seconds
-        return Entry(
+
+def _insert(db: Any, entry_id: int, event: dict[str, Any]) -> None:
+    emotion = event.get("emotion") or {}
+    text = event.get("text")
+    db.execute(
+        "INSERT OR REPLACE INTO utterances"
+        " (entry_id, uid, start, end, text, label, score, event, words, mood)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
             entry_id,
-            stream,
-            started,
-            ended,
-            len(rows),
-            sum(len((text or "").split()) for text, _label, _s in rows),
-            round(sum(seconds for _t, _l, seconds in rows), 2),
-            max(spoken, key=spoken.__getitem__) if spoken else None,
-        )
-
-
-def _connect(path: Path, create: bool) -> sqlite3.Connection:
-    if not path.exists():
-        if not create:
-            raise DiaryError(f"no diary at {str(path)!r}: give an existing --db")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-        except OSError as exc:
-            raise DiaryError(
-                f"cannot create the diary {str(path)!r}: {exc.strerror or exc}; "
-                "give a --db path in a folder you can write"
-            ) from None
-    elif path.is_dir():
-        raise DiaryError(f"--db {str(path)!r} is a folder: give the diary's file")
-    db = sqlite3.connect(
-        path, timeout=BUSY_MS / 1000, isolation_level=None, check_same_thread=False
+            int(event["id"]),
+            float(event["start"]),
+            float(event["end"]),
+            text,
+            emotion.get("label"),
+            emotion.get("score"),
+            json.dumps(event, ensure_ascii=False, separators=(",", ":")),
+            len((text or "").split()),
+            mood(emotion),
+        ),
     )
-    db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
-    return db
 
 
-def _check_and_migrate(db: sqlite3.Connection, path: Path) -> None:
-    """A streamemo diary of a version this code knows, brought up to date; anything else
-    is one line and the file is left as it was."""
-    where = str(path)
-    try:
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
-    except sqlite3.DatabaseError:
-        raise DiaryError(
-            f"{where!r} is not a streamemo diary (not SQLite): give another --db"
-        ) from None
-    if tables and "meta" not in tables:
-        raise DiaryError(f"{where!r} is not a streamemo diary: give another --db")
-    if tables:
-        row = db.execute("SELECT value FROM meta WHERE key = 'app'").fetchone()
-        if row is None or row[0] != APP:
-            raise DiaryError(f"{where!r} is not a streamemo diary: give another --db")
-    if version > SCHEMA_VERSION:
-        raise DiaryError(
-            f"the diary {where!r} has schema version {version}; this streamemo reads up to "
-            f"{SCHEMA_VERSION}: upgrade streamemo"
-        )
-    if version == SCHEMA_VERSION:
-        db.execute("PRAGMA foreign_keys = ON")
-        return
-    db.execute("PRAGMA journal_mode = WAL")  # persistent: set once, with the first step
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        # another writer may have migrated it meanwhile: read the version under the lock
-        current = db.execute("PRAGMA user_version").fetchone()[0]
-        for step in range(current, SCHEMA_VERSION):
-            MIGRATIONS[step](db)
-            db.execute(f"PRAGMA user_version = {step + 1}")
-    except BaseException:
-        db.rollback()
-        raise
-    db.commit()
-    db.execute("PRAGMA foreign_keys = ON")
+def _most(seconds_by_label: dict[str, float] | None) -> str | None:
+    if not seconds_by_label:
+        return None
+    return max(seconds_by_label, key=seconds_by_label.__getitem__)

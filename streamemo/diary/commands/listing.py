@@ -1,4 +1,4 @@
-"""``streamemo diary list|show``: looking back at the entries of the voice diary."""
+"""``streamemo diary list|show``: the entries, and one entry's utterances."""
 
 from __future__ import annotations
 
@@ -8,49 +8,57 @@ from datetime import datetime, timedelta
 from streamemo.diary.store import Diary, DiaryError, Entry, default_path
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    diary = sub.add_parser(
-        "diary",
-        help="the voice diary: list and show its entries (write them with --sink diary)",
-        description="The voice diary: every run or serve stream with --sink diary is an "
-        "entry (SQLite, in your data folder unless --db says otherwise).",
-    )
-    actions = diary.add_subparsers(dest="diary_command", required=True)
+def add(actions: argparse._SubParsersAction) -> list[argparse.ArgumentParser]:
     listing = actions.add_parser("list", help="the entries, one line each")
     listing.add_argument("--since", metavar="DATE", help="from this day on (YYYY-MM-DD)")
     listing.add_argument("--until", metavar="DATE", help="up to this day, itself included")
+    listing.set_defaults(diary_run=list_entries)
     show = actions.add_parser("show", help="an entry's utterances with their emotions")
     show.add_argument("id", type=int, metavar="ID", help="the entry's number (see diary list)")
-    for action in (listing, show):
-        action.add_argument("--db", metavar="PATH", help=f"the diary (default: {default_path()})")
+    show.set_defaults(diary_run=show_entry)
+    return [listing, show]
 
 
-def diary_command(args: argparse.Namespace) -> int:
-    since = _day(args.since, "--since") if getattr(args, "since", None) else None
-    until = _day(args.until, "--until", after=True) if getattr(args, "until", None) else None
-    with Diary(args.db or default_path(), create=False) as diary:
-        if args.diary_command == "list":
-            for entry in diary.entries(since, until):
-                print(_line(entry))
-            return 0
-        entry, events = diary.entry(args.id)
-        print(_line(entry))
-        for event in events:
-            print(_utterance(event))
+def open_diary(args: argparse.Namespace) -> Diary:
+    """The diary that --db names (or the default one), which must exist already."""
+    return Diary(args.db or default_path(), create=False)
+
+
+def span(args: argparse.Namespace) -> tuple[float | None, float | None]:
+    """--since and --until as Unix times (either may be None); checked before opening."""
+    since = day(args.since, "--since") if args.since else None
+    until = day(args.until, "--until", after=True) if args.until else None
+    return since, until
+
+
+def list_entries(args: argparse.Namespace) -> int:
+    since, until = span(args)
+    with open_diary(args) as diary:
+        for entry in diary.entries(since, until):
+            print(entry_line(entry))
     return 0
 
 
-def _day(text: str, option: str, *, after: bool = False) -> float:
+def show_entry(args: argparse.Namespace) -> int:
+    with open_diary(args) as diary:
+        entry, events = diary.entry(args.id)
+    print(entry_line(entry))
+    for event in events:
+        print(_utterance(event))
+    return 0
+
+
+def day(text: str, option: str, *, after: bool = False) -> float:
     """Local midnight of a YYYY-MM-DD day (``after``: of the day after it), as Unix time;
     a calendar day, so a day of a clock change is 23 or 25 hours, not 24."""
     try:
-        day = datetime.strptime(text, "%Y-%m-%d")
+        date = datetime.strptime(text, "%Y-%m-%d")
     except ValueError:
         raise DiaryError(f"{option} {text!r} is not a date: write YYYY-MM-DD") from None
-    return (day + timedelta(days=1) if after else day).timestamp()
+    return (date + timedelta(days=1) if after else date).timestamp()
 
 
-def _line(entry: Entry) -> str:
+def entry_line(entry: Entry) -> str:
     when = datetime.fromtimestamp(entry.started_at).strftime("%Y-%m-%d %H:%M")
     minutes, seconds = divmod(round(entry.spoken_s), 60)
     state = "" if entry.ended_at is not None else "  (unfinished)"
