@@ -124,6 +124,23 @@ def test_one_jsonl_sink_gets_the_events_of_every_stream(speech, tmp_path):
         assert states[0] == "started" and states[-1] == "stopped", states
 
 
+def test_every_serve_stream_is_an_entry_of_the_diary(speech, tmp_path):
+    from streamemo.diary.store import Diary
+
+    db = tmp_path / "diary.db"
+    server = _serve(f'serve.sinks=["diary:{db}"]')
+    try:
+        _two_streams(server, speech)
+    finally:
+        code = server.stop()
+    assert code == 0, server.stderr
+    with Diary(db, create=False) as diary:
+        entries = diary.entries()
+    assert sorted(e.stream for e in entries) == ["hall", "kitchen"]
+    assert [e.utterances for e in entries] == [2, 2]
+    assert all(e.ended_at is not None for e in entries)  # each stream's end finished it
+
+
 def test_a_third_party_sink_runs_under_serve_and_is_closed_once_at_the_end(speech, tmp_path):
     plugins = tmp_path / "plugins"
     plugins.mkdir()
