@@ -148,3 +148,26 @@ def test_an_entry_without_utterances_counts_and_an_empty_diary_has_no_periods(tm
     assert (only.emotion, only.shares, only.mood, only.most_positive) == (None, {}, None, None)
     with pytest.raises(ValueError, match="by must be one of"):
         periods(diary, "year")
+
+
+def test_a_version_2_diary_gains_the_totals_index_and_the_same_periods(tmp_path, monkeypatch):
+    from streamemo.diary import schema
+
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:2])  # as version 2 wrote it
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
+    _diary(tmp_path / "d.db", {"2026-06-01 09:00": [(4.0, "joy", "a"), (2.0, "fear", "b c")]})
+    with Diary(tmp_path / "d.db") as diary:
+        before = periods(diary)
+    monkeypatch.undo()
+    with Diary(tmp_path / "d.db") as diary:
+        assert diary._db.execute("PRAGMA user_version").fetchone()[0] == 3
+        plan = " ".join(
+            row[-1]
+            for row in diary._db.execute(
+                "EXPLAIN QUERY PLAN SELECT entry_id, label, sum(end - start), max(mood)"
+                " FROM utterances GROUP BY entry_id, label"
+            )
+        )
+        assert "COVERING INDEX utterances_totals" in plan  # the events' rows are not read
+        after = periods(diary)
+    assert after == before and after[0].shares == pytest.approx({"joy": 4 / 6, "fear": 2 / 6})

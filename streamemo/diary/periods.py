@@ -1,9 +1,11 @@
 """The diary by day, ISO week or month: how much was said and how it felt.
 
 An entry counts in the period (local calendar) in which it started; emotion shares are by
-speaking time (utterance end - start). SQLite adds up each entry's utterances per label
-and finds each entry's extreme moments (grouped queries, a few whatever the diary's size);
-Python then only sorts a row per entry into its period.
+speaking time (utterance end - start). SQLite adds up each entry's utterances per label,
+with its highest and lowest mood (one grouped query whatever the diary's size, reading
+the covering index ``utterances_totals`` rather than the rows with their events); Python
+sorts those rows into periods, then one index seek per period fetches the words of each
+extreme moment.
 """
 
 from __future__ import annotations
@@ -51,7 +53,6 @@ def periods(
     if by not in BY:
         raise ValueError(f"by must be one of {BY}, not {by!r}")
     db = diary._db
-    where = "e.started_at >= ? AND e.started_at < ?"
     span = (
         since if since is not None else float("-inf"),
         until if until is not None else float("inf"),
@@ -59,33 +60,27 @@ def periods(
     buckets: dict[str, _Bucket] = {}
     of_entry: dict[int, _Bucket] = {}
     for entry_id, started_at in db.execute(
-        f"SELECT e.id, e.started_at FROM entries e WHERE {where} ORDER BY e.started_at, e.id",
+        "SELECT id, started_at FROM entries WHERE started_at >= ? AND started_at < ?"
+        " ORDER BY started_at, id",
         span,
     ):
         key, first = _period(datetime.fromtimestamp(started_at).date(), by)
         bucket = buckets.get(key) or buckets.setdefault(key, _Bucket(key, first, by))
         bucket.entries += 1
         of_entry[entry_id] = bucket
-    for entry_id, label, n, words, spoken, weighted, weight in db.execute(
+    # per entry and label, from the covering index utterances_totals in its own order
+    for entry_id, label, *totals in db.execute(
         "SELECT u.entry_id, u.label, count(*), sum(u.words), sum(u.end - u.start),"
-        " sum(u.mood * (u.end - u.start)), sum(CASE WHEN u.mood IS NULL THEN 0"
-        " ELSE u.end - u.start END)"
-        f" FROM utterances u JOIN entries e ON e.id = u.entry_id WHERE {where}"
+        " sum(u.mood * (u.end - u.start)),"
+        " sum(CASE WHEN u.mood IS NULL THEN 0 ELSE u.end - u.start END), max(u.mood), min(u.mood)"
+        " FROM utterances u WHERE u.entry_id IN"
+        " (SELECT id FROM entries WHERE started_at >= ? AND started_at < ?)"
         " GROUP BY u.entry_id, u.label",
         span,
     ):
-        of_entry[entry_id].add(label, n, words, spoken, weighted or 0.0, weight)
-    for name, pick in (("most_positive", "max"), ("most_negative", "min")):
-        sign = 1 if pick == "max" else -1
-        # bare columns: with one min() or max(), SQLite takes them from that row
-        for entry_id, value, started_at, start, text, label in db.execute(
-            f"SELECT u.entry_id, {pick}(u.mood), e.started_at, u.start, u.text, u.label"
-            f" FROM utterances u JOIN entries e ON e.id = u.entry_id WHERE {where}"
-            f" AND u.mood {'>' if sign > 0 else '<'} 0 GROUP BY u.entry_id",
-            span,
-        ):
-            moment = Moment(entry_id, started_at + start, text or "", label, value)
-            of_entry[entry_id].offer(name, moment, sign)
+        of_entry[entry_id].add(entry_id, label, *totals)
+    for bucket in buckets.values():
+        bucket.find_moments(db)
     return [bucket.period() for bucket in buckets.values()]
 
 
@@ -113,29 +108,59 @@ def _midnight(day: date) -> float:
 
 
 class _Bucket:
-    """One period's running totals."""
+    """One period's running totals, and where its extreme moods were said."""
 
     def __init__(self, key: str, first: date, by: str):
         self.key, self.start, self.end = key, _midnight(first), _midnight(_next(first, by))
         self.entries = self.utterances = self.words = 0
         self.spoken = self.weighted = self.weight = 0.0
         self.seconds: dict[str, float] = {}
-        self.moments: dict[str, Moment] = {}
+        # +1: the highest mood above 0, -1: the lowest below; with each (entry, label) of it
+        self.extreme: dict[int, tuple[float, list[tuple[int, str | None]]]] = {}
+        self.moments: dict[int, Moment] = {}
 
-    def add(self, label: Any, n: int, words: int, spoken: float, weighted: float, weight: float):
+    def add(
+        self,
+        entry_id: int,
+        label: str | None,
+        n: int,
+        words: int | None,
+        spoken: float | None,
+        weighted: float | None,
+        weight: float | None,
+        top: float | None,
+        bottom: float | None,
+    ) -> None:
         self.utterances += n
         self.words += words or 0
         self.spoken += spoken or 0.0
-        self.weighted += weighted
+        self.weighted += weighted or 0.0
         self.weight += weight or 0.0
         if label is not None:
             self.seconds[label] = self.seconds.get(label, 0.0) + (spoken or 0.0)
+        for sign, value in ((1, top), (-1, bottom)):
+            if value is None or sign * value <= 0:
+                continue
+            best = self.extreme.get(sign)
+            if best is None or sign * value > sign * best[0]:
+                self.extreme[sign] = (value, [(entry_id, label)])
+            elif value == best[0]:
+                best[1].append((entry_id, label))
 
-    def offer(self, name: str, moment: Moment, sign: int) -> None:
-        """Keep the more extreme moment; on a tie, the earlier one."""
-        best = self.moments.get(name)
-        if best is None or (sign * moment.mood, -moment.at) > (sign * best.mood, -best.at):
-            self.moments[name] = moment
+    def find_moments(self, db: Any) -> None:
+        """The utterances of the extreme moods (an index seek each); of a tie, the earliest."""
+        for sign, (value, places) in self.extreme.items():
+            for entry_id, label in places:
+                start, text, started_at = db.execute(
+                    "SELECT u.start, u.text, e.started_at FROM utterances u"
+                    " JOIN entries e ON e.id = u.entry_id"
+                    " WHERE u.entry_id = ? AND u.label IS ? AND u.mood = ? ORDER BY u.start",
+                    (entry_id, label, value),
+                ).fetchone()
+                moment = Moment(entry_id, started_at + start, text or "", label, value)
+                best = self.moments.get(sign)
+                if best is None or moment.at < best.at:
+                    self.moments[sign] = moment
 
     def period(self) -> Period:
         ranked = sorted(self.seconds.items(), key=lambda item: (-item[1], item[0]))
@@ -152,6 +177,6 @@ class _Bucket:
             emotion=ranked[0][0] if ranked else None,
             shares=shares,
             mood=round(self.weighted / self.weight, 4) if self.weight > 0 else None,
-            most_positive=self.moments.get("most_positive"),
-            most_negative=self.moments.get("most_negative"),
+            most_positive=self.moments.get(1),
+            most_negative=self.moments.get(-1),
         )

@@ -96,7 +96,16 @@ def _v2(db: sqlite3.Connection) -> None:
     db.execute("INSERT INTO said (said) VALUES ('rebuild')")
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2)
+def _v3(db: sqlite3.Connection) -> None:
+    """An index holding every number that lists and summaries add up per entry (covering:
+    they read it instead of the rows, each with its whole event): periods() over 100 000
+    utterances took 0.65 s reading the rows, 0.2 s with it (benchmarks/diary.py)."""
+    db.execute(
+        "CREATE INDEX utterances_totals ON utterances (entry_id, label, mood, start, end, words)"
+    )
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
