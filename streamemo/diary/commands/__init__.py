@@ -8,7 +8,7 @@ from importlib import import_module
 
 from streamemo.diary.store import default_path
 
-COMMANDS = ("listing",)  # modules of this package, in the order of --help
+COMMANDS = ("listing", "plot")  # modules of this package, in the order of --help
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
