@@ -7,10 +7,14 @@ import gc
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from streamemo import __version__
 from streamemo.errors import StreamemoError
+
+if TYPE_CHECKING:
+    from streamemo.pipeline import Pipeline
 
 EXIT_USAGE = 2
 EXIT_LOST = 1  # the run ended, but a sink or observer did not get every event
@@ -136,6 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "diary":
             from streamemo.diary.commands import diary_command
 
+            args.pm = pm  # diary record and reanalyse run pipelines
             return diary_command(args)
         if args.command == "serve":
             from streamemo.serving.command import serve_command
@@ -161,20 +166,29 @@ def _run(args: argparse.Namespace, pm) -> int:
     from streamemo.config import load_config
     from streamemo.pipeline import Pipeline
     from streamemo.plugins import Registry
-    from streamemo.signals import on_stop_signals, quit_on_signals
 
     config = load_config(args.config, args.overrides)
     source_options = choose_source(
         config, Registry.collect(pm), input=args.input, device=args.device, realtime=args.realtime
     )
-    # Ctrl-C, SIGTERM or SIGHUP while the models load (nothing captured yet): leave at once.
-    # Once audio flows, the first one finishes what was heard and flushes every sink (exit
-    # 0); a second one leaves at once (128 + its number), without the interpreter's
-    # teardown, which segfaults while a thread is inside CTranslate2.
+    return drive(lambda: Pipeline(config, pm, sinks=args.sink, source_options=source_options))
+
+
+def drive(build: Callable[[], Pipeline], *, drain: bool = True) -> int:
+    """Build a pipeline and run it to its end, as ``run`` does; the exit status.
+
+    Ctrl-C, SIGTERM or SIGHUP while the models load (nothing captured yet): leave at once.
+    Once audio flows, the first one finishes what was heard and flushes every sink (exit
+    0); a second one leaves at once (128 + its number), without the interpreter's
+    teardown, which segfaults while a thread is inside CTranslate2. ``drain=False``: any
+    of them leaves at once throughout (for work that keeps nothing until it is whole).
+    """
+    from streamemo.signals import on_stop_signals, quit_on_signals
+
     restore_quit = quit_on_signals()
     try:
-        pipeline = Pipeline(config, pm, sinks=args.sink, source_options=source_options)
-        restore_drain = on_stop_signals(pipeline.stop)
+        pipeline = build()
+        restore_drain = on_stop_signals(pipeline.stop) if drain else (lambda: None)
     except BaseException:
         restore_quit()
         raise

@@ -26,6 +26,12 @@ class DiarySink(Sink):
         self.diary = Diary(target or default_path())
         self._entries: dict[str, int] = {}  # stream -> its entry, while it runs
 
+    def begin(self, stream: str, started_at: float) -> int:
+        """Begin a stream's entry now (before its events: ``diary record`` needs the id
+        for the kept audio's name); its events then go to this entry."""
+        entry = self._entries[stream] = self.diary.begin_entry(stream, started_at)
+        return entry
+
     def write(self, event: Event) -> None:
         entry = self._entries.get(event.stream)
         if entry is None:

@@ -8,7 +8,8 @@ from importlib import import_module
 
 from streamemo.diary.store import default_path
 
-COMMANDS = ("listing", "plot")  # modules of this package, in the order of --help
+# modules of this package, in the order of --help
+COMMANDS = ("listing", "plot", "record")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
