@@ -6,7 +6,9 @@ between reach the file as they are encoded (4096 samples each). So a dictation k
 with ``kill -9`` keeps every frame written so far: all its audio but the last 0.26 s at
 most, from sample 0 on (the utterances' times stay right). Such a file has no length in
 its header: FFmpeg reads it, libsndfile stops with an error at its end. ``finish``
-rewrites it whole (as ``diary reanalyse`` does before reading it).
+rewrites it whole (as ``diary reanalyse`` does before reading it). While it is being
+written, its writer holds a lock on it (``flock``, gone with the process, even killed):
+``in_use`` tells, so that a dictation still going on is not rewritten under its writer.
 """
 
 from __future__ import annotations
@@ -17,6 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from streamemo.frames import SAMPLE_RATE
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: no lock, ``in_use`` is always False
+    fcntl = None  # type: ignore[assignment]
 
 _HEADER = 26  # "fLaC", the STREAMINFO block's header, and its fields up to the length
 
@@ -30,18 +37,46 @@ class KeptAudio:
         self.path = path
         self.samples = 0
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(fd, 0o600)  # a file left from before may have had another mode
-        self._file = soundfile.SoundFile(
-            os.fdopen(fd, "wb"), "w", SAMPLE_RATE, 1, "PCM_16", format="FLAC"
-        )
+        self._raw = os.fdopen(fd, "wb")  # soundfile never closes a file it was handed
+        try:
+            os.fchmod(fd, 0o600)  # a file left from before may have had another mode
+            _lock(fd, fcntl.LOCK_EX if fcntl else 0)
+            self._file = soundfile.SoundFile(
+                self._raw, "w", SAMPLE_RATE, 1, "PCM_16", format="FLAC"
+            )
+        except BaseException:
+            self._raw.close()
+            raise
 
     def write(self, samples: np.ndarray) -> None:
         self._file.write(samples)
         self.samples += len(samples)
 
     def close(self) -> None:
-        if not self._file.closed:
-            self._file.close()
+        try:
+            if not self._file.closed:
+                self._file.close()  # the header's length, written now
+        finally:
+            self._raw.close()  # and the lock let go
+
+
+def in_use(path: Path) -> bool:
+    """Whether a process is writing ``path`` now (a dictation with --keep-audio)."""
+    if fcntl is None:
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        _lock(fd, fcntl.LOCK_SH)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing lets the lock go
+
+
+def _lock(fd: int, how: int) -> None:
+    if fcntl is not None and how:
+        fcntl.flock(fd, how | fcntl.LOCK_NB)
 
 
 def unfinished(path: Path) -> bool:

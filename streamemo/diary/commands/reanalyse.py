@@ -37,7 +37,7 @@ def reanalyse(args: argparse.Namespace) -> int:
     from streamemo.cli import drive
     from streamemo.cli_sources import choose_source
     from streamemo.config import load_config
-    from streamemo.diary.kept_audio import finish, unfinished
+    from streamemo.diary.kept_audio import finish, in_use, unfinished
     from streamemo.diary.recording import Collect
     from streamemo.pipeline import Pipeline
     from streamemo.plugins import Registry
@@ -47,6 +47,8 @@ def reanalyse(args: argparse.Namespace) -> int:
         audio, path = diary.audio_path(args.id), diary.path
     if not audio.is_file():
         raise DiaryError(f"entry {args.id} has no kept audio: record with --keep-audio")
+    if in_use(audio):
+        raise DiaryError(f"entry {args.id} is being recorded now: reanalyse it once it ends")
     config = load_config(args.config, args.overrides)
     registry = Registry.collect(args.pm)
     options = choose_source(config, registry, input=str(audio))
