@@ -9,7 +9,7 @@ from importlib import import_module
 from streamemo.diary.store import default_path
 
 # modules of this package, in the order of --help
-COMMANDS = ("listing", "summary", "search", "export", "plot", "record", "reanalyse")
+COMMANDS = ("listing", "summary", "search", "export", "plot", "serve", "record", "reanalyse")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
