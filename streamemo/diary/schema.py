@@ -127,6 +127,7 @@ def connect(path: Path, create: bool) -> sqlite3.Connection:
         path, timeout=BUSY_MS / 1000, isolation_level=None, check_same_thread=False
     )
     db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+    db.execute("PRAGMA secure_delete = ON")  # deleted text overwritten, not left in free pages
     return db
 
 
