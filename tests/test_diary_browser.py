@@ -273,3 +273,19 @@ def test_bad_input_at_start_is_one_line_and_exit_2(tmp_path, args, message):
     (line,) = result.stderr.splitlines()
     assert line.startswith("streamemo: error: ") and message in line, line
     assert text.read_text() == "not a diary\n" and not (tmp_path / "none.db").exists()
+
+
+def test_the_docs_screenshot_is_remade_by_its_script_small(tmp_path):
+    need_chromium()
+    from PIL import Image
+
+    committed = REPO / "docs" / "diary-view.png"
+    assert committed.stat().st_size < 300_000 and Image.open(committed).size == (1280, 1000)
+    out = tmp_path / "diary-view.png"
+    result = subprocess.run(
+        [sys.executable, str(REPO / "docs" / "screenshots.py"), "--out", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert out.stat().st_size < 300_000 and Image.open(out).size == (1280, 1000)
+    assert Image.open(out).mode == "P"  # 256 colours: small enough to commit
