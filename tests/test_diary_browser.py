@@ -254,7 +254,7 @@ def test_sigterm_ends_it_cleanly(tmp_path):
     [
         (["--db", "{text}"], "is not a streamemo diary"),
         (["--db", "{missing}"], "no diary at"),
-        (["--db", "{db}", "--host", "0.0.0.0"], "--host '0.0.0.0' is not this machine"),
+        (["--db", "{db}", "--host", "0.0.0.0"], "--host '0.0.0.0' is not a loopback address"),
         (["--db", "{db}", "--port", "{busy}"], "address in use; pick another with --port"),
     ],
 )

@@ -37,8 +37,8 @@ def add(actions: argparse._SubParsersAction) -> list[argparse.ArgumentParser]:
 def serve_diary(args: argparse.Namespace) -> int:
     if not is_loopback(args.host):
         raise DiaryError(
-            f"--host {args.host!r} is not this machine: diary serve shows your diary to "
-            "whoever reaches it, so it listens on loopback only (127.0.0.1 or ::1); "
+            f"--host {args.host!r} is not a loopback address: diary serve shows your diary "
+            "to whoever reaches it, so it listens on this machine only (127.0.0.1 or ::1); "
             "tunnel the port to look from elsewhere"
         )
     from streamemo.diary.web import DiaryServer
