@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sqlite3
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -106,6 +107,8 @@ class Handler(BaseHTTPRequestHandler):
                     return 200, api.entry(diary, int(path[len(prefix) :]))
         except DiaryError as exc:
             return (404 if "no diary entry" in str(exc) else 400), {"error": str(exc)}
+        except sqlite3.Error as exc:  # e.g. the file went away: this request fails, not the server
+            return 500, {"error": f"cannot read the diary: {exc}"}
         return 404, {"error": f"not found: {path}"}
 
     def _send(self, status: int, body: bytes, head: bool, kind: str = "", allow: str = "") -> None:
