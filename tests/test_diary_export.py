@@ -105,7 +105,7 @@ def test_csv_is_one_row_per_utterance(diary_path):
     assert (first["text_emotion"], first["voice_emotion"], first["voice_score"]) == (
         "neutral", "neutral", "0.6"
     )  # fmt: skip
-    assert float(first["mood"]) == pytest.approx(0.3, abs=1e-4)  # valence 1 x 0.3
+    assert float(first["mood"]) == 0.0  # neutral: valence 0 x 0.7
     assert (second["emotion"], second["emotion_score"], second["mood"]) == ("", "", "")
     assert third["datetime"] == "2026-03-30T08:00:01.000+02:00" and third["text"] == ""
     assert third["emotion"] == "sadness"

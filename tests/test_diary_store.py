@@ -140,7 +140,7 @@ def test_a_first_version_diary_is_migrated_and_kept(tmp_path, monkeypatch):
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         moods = [m for (m,) in db.execute("SELECT mood FROM utterances ORDER BY uid")]
-        assert moods == [1.0, -1.0]
+        assert moods == [0.6, -0.6]  # valence x score
 
 
 @pytest.mark.parametrize("kind", ["text", "other-sqlite", "newer"])

@@ -32,14 +32,9 @@ def valence(label: str) -> float:
 
 
 def mood(emotion: Mapping[str, Any] | None) -> float | None:
-    """An utterance's mood: the valence of each fused emotion, weighted by its score
-    (None when the utterance has no fused emotion)."""
-    if not emotion:
+    """An utterance's mood: the valence of its fused emotion times that emotion's score
+    (None without one). The top label only: most labels are unpleasant ones, so a
+    mean over every score would read an unsure utterance as a sad one."""
+    if not emotion or not emotion.get("label"):
         return None
-    scores = emotion.get("scores") or {}
-    if not scores and emotion.get("label"):
-        scores = {emotion["label"]: 1.0}
-    total = sum(scores.values())
-    if not total:
-        return None
-    return round(sum(valence(k) * p for k, p in scores.items()) / total, 4)
+    return round(valence(emotion["label"]) * float(emotion.get("score") or 0.0), 4)
