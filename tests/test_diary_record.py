@@ -133,12 +133,8 @@ def test_delete_removes_the_entry_and_its_kept_audio(recorded, tmp_path):
     db = _copy(recorded[1], tmp_path)
     flac = tmp_path / "diary-audio" / "1.flac"
     assert flac.exists()
-    if "delete" in run_cli("diary", "--help").stdout:
-        result = run_cli("diary", "delete", "1", "--db", str(db))
-        assert result.returncode == 0, result.stderr
-    else:  # the delete command is another part of issue 12: the store's own delete
-        with Diary(db, create=False) as diary:
-            diary.delete(1)
+    result = run_cli("diary", "delete", "1", "--yes", "--db", str(db))
+    assert result.returncode == 0, result.stderr
     assert not flac.exists()
     with Diary(db, create=False) as diary:
         assert diary.entries() == []
