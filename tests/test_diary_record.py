@@ -354,3 +354,32 @@ def test_on_a_terminal_the_live_view_shows_while_speaking_and_the_summary_stays(
         assert f"next: streamemo diary show 1 --db {db}" in screen.replace("\n", ""), screen
     finally:
         terminal.close()
+
+
+@pytest.mark.parametrize("written", [40_000, 70_000, 100_000])
+def test_a_killed_writer_loses_at_most_the_flac_frame_it_was_filling(speech, tmp_path, written):
+    """KeptAudio in a real process, killed (SIGKILL) right after its last block: the
+    file keeps every whole 4096-sample frame, never more than one frame short."""
+    import soundfile
+
+    from streamemo.audio_io import read_all
+    from streamemo.diary.kept_audio import finish
+
+    flac = tmp_path / "killed.flac"
+    code = (
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "from streamemo.audio_io import read_all\n"
+        "from streamemo.diary.kept_audio import KeptAudio\n"
+        f"audio = read_all({str(speech)!r})[:{written}]\n"
+        f"kept = KeptAudio(Path({str(flac)!r}))\n"
+        "for i in range(0, len(audio), 480):\n"
+        "    kept.write(audio[i : i + 480])\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    child = subprocess.run([sys.executable, "-c", code], cwd=REPO, timeout=60)
+    assert child.returncode == -signal.SIGKILL
+    samples = finish(flac)
+    assert written - 4096 < samples <= written
+    kept, _ = soundfile.read(flac, dtype="int16")
+    assert np.array_equal(kept, read_all(speech)[:samples])

@@ -4,7 +4,8 @@ The file is its owner's only (0600) from its first byte. libsndfile writes the F
 header first with the length unknown and fills the length in on close; the frames in
 between reach the file as they are encoded (4096 samples each). So a dictation killed
 with ``kill -9`` keeps every frame written so far: all its audio but the last 0.26 s at
-most, from sample 0 on (the utterances' times stay right). Such a file has no length in
+most, from sample 0 on (the utterances' times stay right). (A power cut is another
+matter: nothing is fsynced while recording.) Such a file has no length in
 its header: FFmpeg reads it, libsndfile stops with an error at its end. ``finish``
 rewrites it whole (as ``diary reanalyse`` does before reading it). While it is being
 written, its writer holds a lock on it (``flock``, gone with the process, even killed):
@@ -37,7 +38,9 @@ class KeptAudio:
         self.path = path
         self.samples = 0
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        self._raw = os.fdopen(fd, "wb")  # soundfile never closes a file it was handed
+        # unbuffered: each frame reaches the kernel as it is encoded (a Python buffer
+        # would hold up to 8 KB of frames, 1.3 s of speech, that a kill -9 loses)
+        self._raw = os.fdopen(fd, "wb", buffering=0)  # soundfile never closes a file it was handed
         try:
             os.fchmod(fd, 0o600)  # a file left from before may have had another mode
             _lock(fd, fcntl.LOCK_EX if fcntl else 0)
