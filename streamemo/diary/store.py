@@ -163,24 +163,29 @@ class Diary:
         return self._summaries("e.started_at >= ? AND e.started_at < ?", span)
 
     def _summaries(self, where: str, params: tuple) -> list[Entry]:
-        """Entries with their totals, in two grouped queries whatever their number."""
+        """Entries with their totals: two queries whatever their number, the second read
+        from the covering index utterances_totals (schema v3) in its own order."""
         rows = self._db.execute(
-            "SELECT e.id, e.stream, e.started_at, e.ended_at, count(u.id),"
-            " coalesce(sum(u.words), 0), coalesce(sum(u.end - u.start), 0)"
-            f" FROM entries e LEFT JOIN utterances u ON u.entry_id = e.id WHERE {where}"
-            " GROUP BY e.id ORDER BY e.started_at, e.id",
+            f"SELECT e.id, e.stream, e.started_at, e.ended_at FROM entries e WHERE {where}"
+            " ORDER BY e.started_at, e.id",
             params,
         ).fetchall()
-        spoken: dict[int, dict[str, float]] = {}
-        for entry_id, label, seconds in self._db.execute(
-            "SELECT u.entry_id, u.label, sum(u.end - u.start) FROM utterances u"
-            f" JOIN entries e ON e.id = u.entry_id WHERE {where} AND u.label IS NOT NULL"
+        totals: dict[int, list] = {}  # entry -> [utterances, words, seconds, {label: seconds}]
+        for entry_id, label, count, words, seconds in self._db.execute(
+            "SELECT u.entry_id, u.label, count(*), sum(u.words), sum(u.end - u.start)"
+            f" FROM utterances u WHERE u.entry_id IN (SELECT e.id FROM entries e WHERE {where})"
             " GROUP BY u.entry_id, u.label",
             params,
         ):
-            spoken.setdefault(entry_id, {})[label] = seconds
+            total = totals.setdefault(entry_id, [0, 0, 0.0, {}])
+            total[0] += count
+            total[1] += words
+            total[2] += seconds
+            if label is not None:
+                total[3][label] = seconds
+        empty = [0, 0, 0.0, None]
         return [
-            Entry(*row[:6], round(row[6], 2), _most(spoken.get(row[0])))  # type: ignore[arg-type]
+            Entry(*row, *(t := totals.get(row[0], empty))[:2], round(t[2], 2), _most(t[3]))
             for row in rows
         ]
 
