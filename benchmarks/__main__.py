@@ -5,6 +5,7 @@
     python -m benchmarks --quick --out DIR   # tiny inputs, one repetition (the smoke test)
     python -m benchmarks --only voice overhead
     python -m benchmarks soak --minutes 60   # the hour through the virtual mic (soak.py)
+    python -m benchmarks diary               # the voice diary after 3 years (diary.py)
 
 Run it from the repository root with ../shared beside it (or $STREAMEMO_SHARED).
 """
@@ -100,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import soak
 
         return soak.main(rest[1:])
+    if rest[:1] == ["diary"]:  # its own options too: python -m benchmarks diary --help
+        from benchmarks import diary
+
+        return diary.main(rest[1:])
     args = _parser().parse_args(argv)
     if args.render:
         return _render(args.render, args.update_readme)
