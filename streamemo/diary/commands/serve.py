@@ -10,7 +10,6 @@ import threading
 
 from streamemo.diary.commands.listing import open_diary
 from streamemo.diary.store import DiaryError
-from streamemo.serving.gate import is_loopback
 
 PORT = 8766  # streamemo serve's is 8765: both can run at once
 
@@ -35,6 +34,8 @@ def add(actions: argparse._SubParsersAction) -> list[argparse.ArgumentParser]:
 
 
 def serve_diary(args: argparse.Namespace) -> int:
+    from streamemo.serving.gate import is_loopback  # here: websockets is slow to import
+
     if not is_loopback(args.host):
         raise DiaryError(
             f"--host {args.host!r} is not a loopback address: diary serve shows your diary "
