@@ -132,16 +132,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from streamemo.plugins import get_plugin_manager
 
+        if args.command == "diary":
+            from streamemo.diary.commands import diary_command
+
+            # only record and reanalyse run pipelines: the others skip loading every plugin
+            args.plugin_manager = lambda: get_plugin_manager(args.plugins_dir)
+            return diary_command(args)
         pm = get_plugin_manager(args.plugins_dir)
         if args.command == "plugins":
             return _list_plugins(pm)
         if args.command == "devices":
             return _list_devices(pm)
-        if args.command == "diary":
-            from streamemo.diary.commands import diary_command
-
-            args.pm = pm  # diary record and reanalyse run pipelines
-            return diary_command(args)
         if args.command == "serve":
             from streamemo.serving.command import serve_command
 

@@ -127,3 +127,22 @@ def test_until_includes_the_whole_of_a_day_with_a_clock_change():
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.stdout.strip() == "True", result.stderr
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
+    from streamemo.diary.store import Diary
+
+    db = tmp_path / "d.db"
+    with Diary(db) as diary:
+        entry = diary.begin_entry("mic", 1_764_633_600.0)
+        for uid in range(3000):  # far more than a pipe holds
+            event = {"id": uid, "start": uid, "end": uid + 1, "text": "a line " * 8}
+            diary.add_utterance(entry, event)
+    show = subprocess.Popen(
+        [sys.executable, "-m", "streamemo", "diary", "show", str(entry), "--db", str(db)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO,
+    )  # fmt: skip
+    show.stdout.readline()  # `diary show 1 | head -1`
+    show.stdout.close()
+    assert show.wait(timeout=60) == 0
+    assert show.stderr.read() == b""

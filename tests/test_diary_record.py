@@ -166,6 +166,26 @@ def test_reanalyse_with_another_voice_baseline_replaces_the_utterances(recorded,
     ]  # fmt: skip
 
 
+def test_a_dictation_of_silence_keeps_no_entry(tmp_path):
+    import soundfile
+
+    quiet = tmp_path / "quiet.wav"
+    soundfile.write(quiet, np.zeros(16000 * 3, np.int16), 16000, subtype="PCM_16")
+    db = tmp_path / "diary.db"
+    result = run_cli(
+        "-q", "diary", "record", "--input", str(quiet), "--keep-audio", "--db", str(db),
+        *FAST, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "streamemo: nothing was said: no entry kept"
+    assert "utterances=0" in result.stdout and "next: streamemo diary show" not in result.stdout
+    from streamemo.diary.store import Diary
+
+    with Diary(db, create=False) as diary:
+        assert diary.entries() == []
+        assert not diary.audio_path(1).exists()
+
+
 def _digest(db: Path) -> str:
     files = [db, *db.parent.glob(db.name + "-*"), *db.parent.glob("diary-audio/*")]
     return hashlib.sha256(b"".join(f.read_bytes() for f in sorted(files))).hexdigest()

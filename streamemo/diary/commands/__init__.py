@@ -4,13 +4,23 @@ registers its parser and sets ``run``; every command takes ``--db``."""
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from importlib import import_module
 
 from streamemo.diary.store import default_path
 
 # modules of this package, in the order of --help
 COMMANDS = (
-    "listing", "summary", "search", "export", "delete", "plot", "serve", "record", "reanalyse"
+    "record",
+    "listing",
+    "summary",
+    "plot",
+    "search",
+    "serve",
+    "export",
+    "delete",
+    "reanalyse",
 )
 
 
@@ -31,4 +41,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def diary_command(args: argparse.Namespace) -> int:
-    return args.diary_run(args)
+    try:
+        return args.diary_run(args)
+    except BrokenPipeError:  # `diary show 3 | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error
+        return 0

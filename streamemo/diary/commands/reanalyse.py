@@ -50,7 +50,7 @@ def reanalyse(args: argparse.Namespace) -> int:
     if in_use(audio):
         raise DiaryError(f"entry {args.id} is being recorded now: reanalyse it once it ends")
     config = load_config(args.config, args.overrides)
-    registry = Registry.collect(args.pm)
+    registry = Registry.collect(pm := args.plugin_manager())
     options = choose_source(config, registry, input=str(audio))
     preflight.check_run(config, registry, source_options=options)
     if unfinished(audio):  # its recording was killed: libsndfile reads it once rewritten
@@ -58,7 +58,7 @@ def reanalyse(args: argparse.Namespace) -> int:
     heard = Collect()
     # any signal leaves at once: nothing is written until the analysis is whole
     code = drive(
-        lambda: Pipeline(config, args.pm, sinks=[], source_options=options, extra_sinks=[heard]),
+        lambda: Pipeline(config, pm, sinks=[], source_options=options, extra_sinks=[heard]),
         drain=False,
     )
     if code != 0:

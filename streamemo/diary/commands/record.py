@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import sys
 import time
-
-from streamemo.diary.recording import KeepingSource, check_db, db_path
-from streamemo.diary.store import Diary
 
 SINKS = ["console"]  # the live view on a terminal, plain lines otherwise
 
@@ -53,6 +51,8 @@ def record_entry(args: argparse.Namespace) -> int:
     from streamemo.config import load_config
     from streamemo.default_plugins.diary_sink import DiarySink
     from streamemo.diary.entry_summary import summary_lines
+    from streamemo.diary.recording import KeepingSource, check_db, db_path
+    from streamemo.diary.store import Diary
     from streamemo.loading import build_stage
     from streamemo.pipeline import Pipeline
     from streamemo.plugins import Registry
@@ -60,7 +60,7 @@ def record_entry(args: argparse.Namespace) -> int:
     path = db_path(args.db)
     check_db(path)
     config = load_config(args.config, args.overrides)
-    registry = Registry.collect(args.pm)
+    registry = Registry.collect(pm := args.plugin_manager())
     options = choose_source(
         config, registry, input=args.input, device=args.device, realtime=args.realtime
     )
@@ -73,7 +73,7 @@ def record_entry(args: argparse.Namespace) -> int:
         if args.keep_audio:
             keeping = KeepingSource(build_stage(config, registry, "source", options))
         pipeline = Pipeline(
-            config, args.pm, sinks=SINKS, source_options=options, source=keeping,
+            config, pm, sinks=SINKS, source_options=options, source=keeping,
             extra_sinks=[sink],
         )  # fmt: skip
         entry.append(sink.begin(pipeline.stream, time.time()))
@@ -88,6 +88,10 @@ def record_entry(args: argparse.Namespace) -> int:
             sink.close()
     with Diary(path, create=False) as diary:
         found, events = diary.entry(entry[0])
+        if not events:  # an entry of nothing would only clutter the list
+            diary.delete(found.id)
+            print("streamemo: nothing was said: no entry kept", file=sys.stderr)
+            return code
     show = f"streamemo diary show {found.id}"
     if args.db:
         show += f" --db {shlex.quote(args.db)}"
