@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import soundfile
 
+from streamemo.diary.searching import search
 from streamemo.diary.store import Diary
 from tests.conftest import REPO, run_cli
 
@@ -52,7 +53,7 @@ def test_deleted_words_are_gone_from_the_files_bytes_and_the_audio_too(tmp_path)
     assert SECRET.encode() not in _raw(path)  # rows, FTS5 index and WAL
     with Diary(path, create=False) as diary:
         assert [e.id for e in diary.entries()] == [keep, last]
-        assert diary.search(SECRET) == [] and len(diary.search("ordinary")) == 50
+        assert search(diary, SECRET) == [] and len(search(diary, "ordinary")) == 50
         assert not diary.audio_path(gone).exists()
         assert diary.audio_path(keep).exists() and diary.audio_path(last).exists()
         count = diary._db.execute("SELECT count(*) FROM utterances").fetchone()[0]

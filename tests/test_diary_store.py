@@ -12,6 +12,7 @@ import textwrap
 
 import pytest
 
+from streamemo.diary.searching import search
 from streamemo.diary.store import SCHEMA_VERSION, Diary, DiaryError
 
 
@@ -134,7 +135,7 @@ def test_a_first_version_diary_is_migrated_and_kept(tmp_path, monkeypatch):
     with Diary(path) as diary:  # this version: the steps after 1 run once, data kept
         (summary,) = diary.entries()
         assert (summary.utterances, summary.words) == (2, 8)
-        (hit,) = diary.search("walking river")  # the old text is searchable, stemmed
+        (hit,) = search(diary, "walking river")  # the old text is searchable, stemmed
         assert (hit.entry_id, hit.start, hit.text) == (entry, 0.0, "we walked along the river")
         assert diary.entry(entry)[1][1]["text"] == "then it rained"
     with sqlite3.connect(path) as db:

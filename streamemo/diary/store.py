@@ -26,7 +26,7 @@ from streamemo.diary.schema import (
     connect,
 )
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Diary", "DiaryError", "Entry", "Hit", "default_path"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Diary", "DiaryError", "Entry", "default_path"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,18 +39,6 @@ class Entry:
     words: int
     spoken_s: float
     emotion: str | None  # the fused emotion weighted by speaking time
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """One utterance that a search found."""
-
-    entry_id: int
-    entry_started_at: float
-    start: float  # seconds into the entry
-    end: float
-    text: str
-    snippet: str  # the text with the matched words in [brackets]
 
 
 def default_path() -> Path:
@@ -202,33 +190,6 @@ class Diary:
             )
         ]
         return found[0], events
-
-    def search(self, text: str, limit: int | None = 50) -> list[Hit]:
-        """Utterances whose words match every word of ``text`` (stemmed: "walked" finds
-        "walking"), newest first, at most ``limit`` (None: all). Quotes, ``*``, ``-``,
-        ``:`` and AND/OR/NOT are text to look for, never query syntax."""
-        if not text.split():
-            raise DiaryError("diary search needs a word to look for: give TEXT")
-        query = " ".join('"' + w.replace('"', '""') + '"' for w in text.split())
-        rows = self._db.execute(
-            "SELECT u.id, u.entry_id, e.started_at, u.start, u.end, u.text"
-            " FROM said JOIN utterances u ON u.id = said.rowid"
-            " JOIN entries e ON e.id = u.entry_id"
-            " WHERE said MATCH ? ORDER BY e.started_at DESC, u.start LIMIT ?",
-            (query, -1 if limit is None else limit),
-        ).fetchall()
-        # snippets of the hits shown only: one costs more than finding ("and" is everywhere)
-        snippets: dict[int, str] = {}
-        for at in range(0, len(rows), 500):  # under SQLite's limit of bound parameters
-            ids = [row[0] for row in rows[at : at + 500]]
-            snippets.update(
-                self._db.execute(
-                    "SELECT rowid, snippet(said, 0, '[', ']', '…', 12) FROM said"
-                    f" WHERE said MATCH ? AND rowid IN ({', '.join('?' * len(ids))})",
-                    (query, *ids),
-                )
-            )
-        return [Hit(*row[1:], snippets[row[0]]) for row in rows]
 
     def _require(self, entry_id: int) -> None:
         if self._db.execute("SELECT 1 FROM entries WHERE id = ?", (entry_id,)).fetchone() is None:

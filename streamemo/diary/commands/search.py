@@ -14,8 +14,10 @@ import argparse
 import sys
 from datetime import datetime
 
+from streamemo.diary import searching
 from streamemo.diary.commands.listing import open_diary
-from streamemo.diary.store import DiaryError, Hit
+from streamemo.diary.searching import Hit
+from streamemo.diary.store import DiaryError
 
 
 def add(actions: argparse._SubParsersAction) -> list[argparse.ArgumentParser]:
@@ -41,7 +43,7 @@ def search(args: argparse.Namespace) -> int:
         raise DiaryError(f"--limit {args.limit} is below 0: give a count, or 0 for all")
     text = " ".join(args.text)
     with open_diary(args) as diary:
-        hits = diary.search(text, None if args.limit == 0 else args.limit + 1)
+        hits = searching.search(diary, text, None if args.limit == 0 else args.limit + 1)
     shown = hits if args.limit == 0 else hits[: args.limit]
     for hit in shown:
         print(hit_line(hit))
