@@ -112,7 +112,10 @@ SCHEMA_VERSION = len(MIGRATIONS)
 def connect(path: Path, create: bool) -> sqlite3.Connection:
     if not path.exists():
         if not create:
-            raise DiaryError(f"no diary at {str(path)!r}: give an existing --db")
+            raise DiaryError(
+                f"no diary at {str(path)!r} yet: dictate an entry first (streamemo diary record),"
+                " or give an existing --db"
+            )
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
