@@ -115,3 +115,25 @@ def test_the_enabled_switches_do_what_the_readme_says(tmp_path):
     assert event["audio_emotion"] is None and event["text_emotion"] is not None
     assert event["emotion"]["sources"] == ["text"]
     assert event["emotion"]["scores"] == event["text_emotion"]["scores"]
+
+
+def test_the_voice_diary_section_shows_every_diary_command_as_the_cli_takes_it():
+    import argparse
+    import shlex
+
+    from streamemo.cli import _parser
+
+    section = README[README.index("## Voice diary") : README.index("## How it works")]
+    shown = re.findall(r"^(streamemo diary [^#\n]*?)\s*(?:#.*)?$", section, re.M)
+    shown += re.findall(r"`(streamemo diary [^`]*)`", section)
+    parser = _parser()
+    for line in shown:  # argparse exits on anything it does not take
+        args = parser.parse_args(shlex.split(line)[1:])
+        assert args.command == "diary", line
+    [diary] = [
+        action.choices["diary"]
+        for action in parser._actions
+        if isinstance(action, argparse._SubParsersAction)
+    ]
+    [commands] = [a for a in diary._actions if isinstance(a, argparse._SubParsersAction)]
+    assert {shlex.split(line)[2] for line in shown} == set(commands.choices)
