@@ -161,3 +161,15 @@ def pytest_configure(config):
         threading.Thread(
             target=_watch_memory, args=(config,), name="memory-watch", daemon=True
         ).start()
+
+
+@pytest.fixture(scope="module")
+def pw():
+    """Playwright, driving the system's Chromium (never a downloaded browser)."""
+    from tests.ws_helpers import need_chromium
+
+    need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright

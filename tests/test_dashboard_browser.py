@@ -18,7 +18,7 @@ from streamemo.serving.options import ServerOptions
 from streamemo.serving.session import BroadcastSink
 from tests.conftest import OFFLINE_CONFIG, need_package, shared
 from tests.wer import wer
-from tests.ws_helpers import ARTIFACTS, chromium_page, need_chromium
+from tests.ws_helpers import ARTIFACTS, chromium_page
 
 # pixels of the chart that are drawn in a label's colour (not white, not grey)
 COLOURED_PIXELS = """() => {
@@ -31,16 +31,6 @@ COLOURED_PIXELS = """() => {
   }
   return n;
 }"""
-
-
-@pytest.fixture(scope="module")
-def pw():
-    """Playwright, driving the system's Chromium (never a downloaded browser)."""
-    need_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        yield playwright
 
 
 @pytest.fixture(scope="module")

@@ -98,16 +98,6 @@ def served(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def pw():
-    """Playwright, driving the system's Chromium (never a downloaded browser)."""
-    need_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        yield playwright
-
-
-@pytest.fixture(scope="module")
 def page(pw, served, tmp_path_factory):
     with chromium_page(pw, tmp_path_factory.mktemp("chromium")) as page:
         page.goto(served.base + "/#diary")

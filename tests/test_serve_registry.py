@@ -108,9 +108,11 @@ def _lines(path: Path) -> list:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-def test_one_jsonl_sink_gets_the_events_of_every_stream(speech, tmp_path):
-    out = tmp_path / "all.jsonl"
-    server = _serve(f'serve.sinks=["jsonl:{out}"]')
+def test_shared_sinks_get_the_events_of_every_stream_and_each_is_a_diary_entry(speech, tmp_path):
+    from streamemo.diary.store import Diary
+
+    out, db = tmp_path / "all.jsonl", tmp_path / "diary.db"
+    server = _serve(f'serve.sinks=["jsonl:{out}", "diary:{db}"]')
     try:
         _two_streams(server, speech)
     finally:
@@ -122,18 +124,6 @@ def test_one_jsonl_sink_gets_the_events_of_every_stream(speech, tmp_path):
         assert [e["type"] for e in mine].count("utterance") == 2, mine
         states = [e["state"] for e in mine if e["type"] == "status"]
         assert states[0] == "started" and states[-1] == "stopped", states
-
-
-def test_every_serve_stream_is_an_entry_of_the_diary(speech, tmp_path):
-    from streamemo.diary.store import Diary
-
-    db = tmp_path / "diary.db"
-    server = _serve(f'serve.sinks=["diary:{db}"]')
-    try:
-        _two_streams(server, speech)
-    finally:
-        code = server.stop()
-    assert code == 0, server.stderr
     with Diary(db, create=False) as diary:
         entries = diary.entries()
     assert sorted(e.stream for e in entries) == ["hall", "kitchen"]

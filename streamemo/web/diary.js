@@ -49,14 +49,7 @@ function notice(node, ...parts) { // text, with `code` parts in <code>
 function drawDiaryChart() {
   const canvas = $("diary-chart");
   const data = diary.periods;
-  const dpr = window.devicePixelRatio || 1;
-  const w = canvas.clientWidth, h = canvas.clientHeight;
-  canvas.width = Math.round(w * dpr);
-  canvas.height = Math.round(h * dpr);
-  const g = canvas.getContext("2d");
-  g.setTransform(dpr, 0, 0, dpr, 0, 0);
-  g.clearRect(0, 0, w, h);
-  g.font = "11px system-ui, sans-serif";
+  const [g, w, h] = sizedCanvas(canvas);  // dashboard.html's
   const periods = data ? data.periods : [];
   canvas.dataset.periods = periods.length;
   if (!periods.length) return;
