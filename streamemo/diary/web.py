@@ -24,7 +24,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from streamemo.diary import api
+from streamemo.diary import web_json
 from streamemo.diary.commands.listing import day
 from streamemo.diary.store import Diary, DiaryError
 from streamemo.serving.gate import CSP, is_loopback
@@ -97,14 +97,14 @@ class Handler(BaseHTTPRequestHandler):
             with self.server.lock:
                 diary = self.server.diary
                 if path == "/api/diary":
-                    return 200, api.overview(diary)
+                    return 200, web_json.overview(diary)
                 if path == "/api/diary/days":
-                    return 200, api.days(diary, since, until)
+                    return 200, web_json.days(diary, since, until)
                 if path == "/api/diary/periods":
-                    return 200, api.chart(diary, query.get("by", ["auto"])[0], since, until)
+                    return 200, web_json.chart(diary, query.get("by", ["auto"])[0], since, until)
                 prefix = "/api/diary/entries/"
                 if path.startswith(prefix) and path[len(prefix) :].isdigit():
-                    return 200, api.entry(diary, int(path[len(prefix) :]))
+                    return 200, web_json.entry(diary, int(path[len(prefix) :]))
         except DiaryError as exc:
             return (404 if "no diary entry" in str(exc) else 400), {"error": str(exc)}
         except sqlite3.Error as exc:  # e.g. the file went away: this request fails, not the server
