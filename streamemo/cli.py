@@ -100,8 +100,10 @@ def _parser() -> argparse.ArgumentParser:
     _override_option(serve)
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8765; 0: any free one)")
+    from streamemo.calibration.command import add_parser as add_calibrate
     from streamemo.diary.commands import add_parser as add_diary
 
+    add_calibrate(sub)
     add_diary(sub)
     return parser
 
@@ -143,6 +145,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _list_plugins(pm)
         if args.command == "devices":
             return _list_devices(pm)
+        if args.command == "calibrate":
+            from streamemo.calibration.command import calibrate_command
+
+            return calibrate_command(args, pm)
         if args.command == "serve":
             from streamemo.serving.command import serve_command
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from websockets.asyncio.server import ServerConnection
 
 from streamemo.events import Event, StatusEvent, event_to_json
+from streamemo.loading import Analysers
 from streamemo.pipeline import Pipeline
 from streamemo.serving.broadcast import Subscriber, background
 from streamemo.serving.event_server import EventServer, close_reason
@@ -53,8 +54,10 @@ class StreamSession:
         server: EventServer,
         streams: AudioStreams,
         types: frozenset[str] | None,
+        analysers: Analysers | None = None,
     ):
         self.name = name
+        self.analysers = analysers or streams.analysers  # its own baseline: its own voice
         self.streams = streams
         self.server = server
         self.source = streams.new_source(name)  # offer() and end() are called from the loop
@@ -87,7 +90,7 @@ class StreamSession:
                 self.streams.config,
                 self.streams.pm,
                 source=self.source,
-                analysers=self.streams.analysers,
+                analysers=self.analysers,
                 sinks=[],
                 extra_sinks=sinks,
             )

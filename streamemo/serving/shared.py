@@ -22,6 +22,12 @@ class Serialised:
         self._target = target
         self._slots = threading.Semaphore(max(1, slots))
 
+    def like(self, target: Any) -> Serialised:
+        """Another target that takes turns with this one: the same slots for both."""
+        twin = Serialised(target)
+        twin._slots = self._slots
+        return twin
+
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._target, name)
         if not callable(attr):

@@ -18,6 +18,7 @@ from streamemo.events import StatusEvent
 from streamemo.factory_options import call_factory, declared_options
 from streamemo.loading import Analysers
 from streamemo.plugins import PluginError, Registration, Registry
+from streamemo.serving.baselines import StreamBaselines
 from streamemo.serving.broadcast import BUSY, background, close_or_abort
 from streamemo.serving.event_server import EventServer, close_reason
 from streamemo.serving.options import ServeOptions
@@ -58,6 +59,7 @@ class AudioStreams:
         self.options = options or ServeOptions.from_config(config)
         self.shared_sinks = shared_sinks
         self._source = stream_source(self.registry, self.options.source)
+        self.baselines = StreamBaselines(config, self.registry)  # hellos with a "baseline"
         self.max_streams = self.options.max_streams if max_streams is None else max_streams
         self.sessions: dict[str, StreamSession] = {}  # loop thread only
         self.accepting = True
@@ -114,6 +116,7 @@ class AudioStreams:
     ) -> None:
         decoder = PcmDecoder()
         session: StreamSession | None = None
+        own: Analysers | None = None  # the analysers of the hello's baseline
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.options.hello_timeout_s
         heard = False  # a hello or audio came: the idle timeout runs, not the hello's
@@ -126,12 +129,14 @@ class AudioStreams:
                     await self._idle(connection, server, heard, session)
                     break
                 samples = decoder.feed(message)
+                if decoder.baseline is not None and own is None:  # after the hello
+                    own = await self.baselines.analysers(decoder.baseline, self.analysers)
                 audio = samples is not None and len(message) > 0  # an empty one is no audio
                 if audio or (isinstance(message, str) and not decoder.ended):  # or the hello
                     heard = True
                     deadline = loop.time() + self.options.idle_timeout_s
                 if session is None and (audio or decoder.ended):
-                    session = await self._open(connection, server, decoder, number)
+                    session = await self._open(connection, server, decoder, number, own)
                     if session is None:
                         return  # turned away: every stream place is taken
                     holder.append(session)
@@ -182,6 +187,7 @@ class AudioStreams:
         server: EventServer,
         decoder: PcmDecoder,
         number: int,
+        analysers: Analysers | None = None,
     ) -> StreamSession | None:
         """The connection's stream, now that audio comes; None when there is no place."""
         self.waiting.pop(connection, None)
@@ -194,7 +200,7 @@ class AudioStreams:
         if name in self.sessions:  # names identify streams: keep them unique
             name = f"{name}-{number}"
         try:
-            session = StreamSession(name, connection, server, self, decoder.types)
+            session = StreamSession(name, connection, server, self, decoder.types, analysers)
         except Exception as exc:  # the source plugin failed: this stream only
             self.streaming -= 1
             message = f"stream {name}: its source failed to start: {one_line(exc)}"

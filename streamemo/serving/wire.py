@@ -4,7 +4,9 @@ The wire format, per connection:
 
 1. optionally, first, one text message with JSON
    ``{"type": "hello", "sample_rate": 48000, "name": "kitchen", "events": ["utterance"]}``
-   (every key optional: rate 16000, name ``ws-N``, all event types back);
+   (every key optional: rate 16000, name ``ws-N``, all event types back), and
+   ``"baseline": "female"``: the voice baseline of this stream (``male``, ``female``,
+   ``personal`` or a name stored by ``streamemo calibrate --name``; see baselines.py);
 2. binary messages of mono 16-bit little-endian PCM (``s16le``), any length (an even
    number of bytes), at 16 kHz or the declared rate (resampled here with soxr);
 3. optionally a text message ``{"type": "end"}``: no more audio, but keep the
@@ -23,8 +25,9 @@ from streamemo.serving.broadcast import INVALID, SubscriptionError, parse_types
 
 UNSUPPORTED = 1003  # a kind of message this endpoint does not take
 MIN_RATE, MAX_RATE = 8_000, 192_000
-HELLO_KEYS = {"type", "sample_rate", "name", "events", "format", "channels"}
+HELLO_KEYS = {"type", "sample_rate", "name", "events", "format", "channels", "baseline"}
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_BASELINE = re.compile(r"[A-Za-z0-9_-]{1,64}")  # no dots, no separators: never a path
 
 
 class WireError(Exception):
@@ -43,6 +46,7 @@ class PcmDecoder:
         self.sample_rate = SAMPLE_RATE
         self.name: str | None = None
         self.types: frozenset[str] | None = None
+        self.baseline: str | None = None  # the hello's: which one is checked by serve
         self.started = False  # a hello or audio has arrived
         self.ended = False
         self._resampler = None
@@ -98,7 +102,8 @@ class PcmDecoder:
         if unknown:
             raise WireError(
                 INVALID,
-                f"unknown hello key(s) {', '.join(unknown)}; valid: sample_rate, name, events",
+                f"unknown hello key(s) {', '.join(unknown)}; "
+                "valid: sample_rate, name, events, baseline",
             )
         rate = data.get("sample_rate", SAMPLE_RATE)
         if not isinstance(rate, int) or isinstance(rate, bool) or not MIN_RATE <= rate <= MAX_RATE:
@@ -113,7 +118,15 @@ class PcmDecoder:
                 self.types = parse_types(data["events"])
             except SubscriptionError as exc:
                 raise WireError(INVALID, str(exc)) from None
+        baseline = data.get("baseline")
+        if baseline is not None and not (
+            isinstance(baseline, str) and _BASELINE.fullmatch(baseline)
+        ):
+            raise WireError(
+                INVALID, "baseline: male, female, personal or a stored baseline's name (no path)"
+            )
         self.name = name
+        self.baseline = baseline
         self.sample_rate = rate
         if rate != SAMPLE_RATE:
             import soxr

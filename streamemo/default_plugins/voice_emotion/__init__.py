@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from streamemo.api import AudioAnalyser, AudioEmotion, ConfigError, hookimpl
+from streamemo.default_plugins.voice_emotion.baselines import baseline_file
 from streamemo.model_files import resolve_model_dir
 
 # .model (torch) is imported where it is used: loading the plugins, and the
@@ -23,7 +24,8 @@ BUNDLED = "pkg:streamemo/bundled_models/todai-audio-v1"
 
 
 def load_baseline(folder: Path, baseline: str) -> tuple[np.ndarray, np.ndarray]:
-    """``male``/``female`` from the model folder, or a .json/.npz file with ``mean`` and ``std``."""
+    """``male``/``female`` from the model folder, or a .json/.npz file with ``mean`` and
+    ``std``: a path, ``personal`` or a stored name (``streamemo calibrate``)."""
     if baseline in ("male", "female"):
         mean_file = folder / f"baseline_mean_{baseline}.npy"
         if mean_file.exists():
@@ -39,13 +41,8 @@ def load_baseline(folder: Path, baseline: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _baseline_file(baseline: str) -> Path:
-    path = Path(baseline).expanduser()
-    if not path.is_file():
-        raise ConfigError(
-            f"audio.baseline {baseline!r} is neither male, female nor a file: "
-            "set -o audio.baseline=male|female|PATH.json"
-        )
-    return path
+    """``personal``, a file, or a baseline stored by name (see .baselines)."""
+    return baseline_file(baseline)
 
 
 def model_folder(model: str) -> Path:
