@@ -34,6 +34,7 @@ DEFAULT_PLUGINS = (
     "streamemo.default_plugins.transformers_text",
     "streamemo.default_plugins.offline_text",
     "streamemo.default_plugins.voice_emotion",
+    "streamemo.default_plugins.transformers_audio",
     "streamemo.default_plugins.late_fusion",
     "streamemo.default_plugins.console",
     "streamemo.default_plugins.jsonl_sink",

@@ -1,0 +1,95 @@
+"""Tiny speech-emotion checkpoints built here (random weights, real architectures), saved
+the way the hub holds them: a folder, or an HF cache with blobs, a snapshot and refs/main."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+SUPERB_LABELS = ["neu", "hap", "ang", "sad"]  # superb/wav2vec2-base-superb-er's id2label
+# three convolutions of stride 10, 8, 4: 199 frames per 4 s window, attention stays cheap
+CONV = {"conv_dim": (16, 16, 16), "conv_stride": (10, 8, 4), "conv_kernel": (10, 8, 4)}
+
+
+def build(
+    folder: Path, arch: str = "wav2vec2", labels: list[str] = SUPERB_LABELS, seed: int = 0
+) -> Path:
+    """A ``*ForSequenceClassification`` with hidden size 32 and 2 layers, and its feature
+    extractor, saved as safetensors. wav2vec2: layer-norm front end, attention mask
+    (windows of any length share a pass); hubert: group norm, no mask (one pass per length).
+    """
+    import torch
+    from transformers import (
+        HubertConfig,
+        HubertForSequenceClassification,
+        Wav2Vec2Config,
+        Wav2Vec2FeatureExtractor,
+        Wav2Vec2ForSequenceClassification,
+    )
+
+    torch.manual_seed(seed)
+    common = dict(
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=37,
+        num_conv_pos_embeddings=16,
+        num_conv_pos_embedding_groups=2,
+        classifier_proj_size=16,
+        vocab_size=8,
+        id2label=dict(enumerate(labels)),
+        label2id={label: i for i, label in enumerate(labels)},
+        **CONV,
+    )
+    if arch == "wav2vec2":
+        config = Wav2Vec2Config(**common, feat_extract_norm="layer", do_stable_layer_norm=True)
+        model = Wav2Vec2ForSequenceClassification(config)
+    elif arch == "hubert":
+        config = HubertConfig(**common, feat_extract_norm="group")
+        model = HubertForSequenceClassification(config)
+    else:
+        raise ValueError(arch)
+    with torch.no_grad():  # a random head this size reads every input as flat: widen it
+        model.projector.weight.normal_(0.0, 0.2)
+        model.classifier.weight.normal_(0.0, 0.5)
+    model.eval().save_pretrained(folder)
+    Wav2Vec2FeatureExtractor(
+        feature_size=1,
+        sampling_rate=16000,
+        padding_value=0.0,
+        do_normalize=True,
+        return_attention_mask=arch == "wav2vec2",
+    ).save_pretrained(folder)
+    assert (folder / "model.safetensors").is_file()
+    return folder
+
+
+def edit_json(path: Path, **changes: object) -> None:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data.update(changes)
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def fill_cache(model_dir: Path, cache: Path, repo_id: str) -> Path:
+    """The layout ``hf download`` leaves in HF_HUB_CACHE; returns the snapshot folder."""
+    commit = hashlib.sha1(repo_id.encode()).hexdigest()
+    repo = cache / f"models--{repo_id.replace('/', '--')}"
+    snapshot = repo / "snapshots" / commit
+    (repo / "blobs").mkdir(parents=True)
+    snapshot.mkdir(parents=True)
+    for file in model_dir.iterdir():
+        blob = hashlib.sha256(file.read_bytes()).hexdigest()
+        shutil.copyfile(file, repo / "blobs" / blob)
+        (snapshot / file.name).symlink_to(Path("..", "..", "blobs", blob))
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit, encoding="utf-8")
+    return snapshot
+
+
+# a module that, if anything ever imported it, leaves a file behind (format in: marker=PATH)
+EVIL = """
+from pathlib import Path
+Path({marker!r}).write_text("code from the model folder ran")
+"""
