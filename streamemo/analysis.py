@@ -23,13 +23,15 @@ from streamemo.emission import Emission
 from streamemo.events import AudioEmotion, PartialEvent, UtteranceEvent
 from streamemo.frames import SAMPLE_RATE, Partial, Utterance
 from streamemo.loading import Analysers
-from streamemo.scores import confidence
+from streamemo.scores import UNSURE_BELOW, confidence_of
 
 log = logging.getLogger("streamemo")
-# Below this (streamemo.scores.confidence), a voice reading cannot tell its labels apart:
-# an utterance with no words and such a voice is skipped as no speech. Noise, tones and
-# the seed's model on speech it was not trained for all read about 0.003.
-VOICE_CONFIDENCE_MIN = 0.1
+# A voice reading under this confidence cannot tell its labels apart: an utterance with
+# no words and such a voice is skipped as no speech. The same threshold as every display's
+# "unsure" (streamemo.scores.UNSURE_BELOW): a voice the console calls unsure is one the
+# engine would not send alone. Noise, tones and the seed's model on speech it was not
+# trained for all read about 0.003. (The old name, kept for plugins that import it.)
+VOICE_CONFIDENCE_MIN = UNSURE_BELOW
 
 
 def has_words(text: str | None) -> bool:
@@ -45,7 +47,8 @@ def skip(text: str | None, voice: AudioEmotion | None) -> bool:
     or one that failed on this utterance (None), the event is sent as before."""
     if text != "":
         return False
-    return voice is None or confidence(voice.scores) < VOICE_CONFIDENCE_MIN
+    # the result's own confidence: an analyser that gives one is judged by it
+    return voice is None or confidence_of(voice) < UNSURE_BELOW
 
 
 def _ms(since: float) -> float:

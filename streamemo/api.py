@@ -32,7 +32,12 @@ are per stream; transcriber, analysers, fuser and the ``[serve] sinks`` are shar
 
 **Errors**: raise ``ConfigError`` (bad option), ``ModelNotFoundError``, ``InputError``
 or any ``StreamemoError`` with one line the user can act on; ``PluginError`` is what a
-broken contract raises. ``confidence(scores)`` says how far a distribution is from flat.
+broken contract raises.
+
+**Confidence** (``streamemo.scores``): every result carries ``confidence`` in [0, 1], how
+far its scores are from flat (``confidence(scores)``; computed when the result is made,
+unless the analyser gives its own). Under ``UNSURE_BELOW`` a result is shown as unsure;
+``confidence_of``, ``sure`` and ``disagree`` read results and their JSON dicts alike.
 """
 
 from streamemo.contract import conform
@@ -68,7 +73,7 @@ from streamemo.frames import (
 from streamemo.hookspecs import hookimpl
 from streamemo.lifecycle import Run
 from streamemo.plugins import PluginError
-from streamemo.scores import confidence
+from streamemo.scores import UNSURE_BELOW, canonical, confidence, confidence_of, disagree, sure
 from streamemo.stages import (
     AudioAnalyser,
     Fuser,
@@ -81,6 +86,7 @@ from streamemo.stages import (
 
 __all__ = [
     "SAMPLE_RATE",
+    "UNSURE_BELOW",
     "AudioAnalyser",
     "AudioEmotion",
     "Block",
@@ -110,9 +116,13 @@ __all__ = [
     "Transcript",
     "Utterance",
     "UtteranceEvent",
+    "canonical",
     "confidence",
+    "confidence_of",
     "conform",
+    "disagree",
     "event_to_dict",
     "event_to_json",
     "hookimpl",
+    "sure",
 ]

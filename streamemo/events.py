@@ -2,6 +2,11 @@
 
 Field order is the JSON key order. Anything that was not computed (an
 analysis switched off, no words heard) is ``None`` and appears as ``null``.
+
+Every result (text, voice, fused) has a ``confidence`` in [0, 1], last so that the
+older positional form ``AudioEmotion(scores, windows, model)`` still works: left out
+(or NaN), it is computed from the scores when the result is made
+(``streamemo.scores.confidence``); an analyser that knows better may give its own.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
+
+from streamemo.scores import own_or_computed
 
 # Rounding keeps the JSON readable; 1e-6 on a probability is noise.
 _PROB_DIGITS = 6
@@ -32,6 +39,10 @@ class TextEmotion:
     scores: dict[str, float]  # label -> probability, sums to 1
     sentences: list[SentenceEmotion]
     model: str
+    confidence: float = math.nan  # in [0, 1]; left out: from the scores
+
+    def __post_init__(self) -> None:
+        self.confidence = own_or_computed(self.confidence, self.scores)
 
     @property
     def label(self) -> str:
@@ -43,6 +54,10 @@ class AudioEmotion:
     scores: dict[str, float]  # label -> probability, sums to 1
     windows: int  # how many 100-frame windows were analysed
     model: str
+    confidence: float = math.nan  # in [0, 1]; left out: from the scores
+
+    def __post_init__(self) -> None:
+        self.confidence = own_or_computed(self.confidence, self.scores)
 
     @property
     def label(self) -> str:
@@ -58,6 +73,10 @@ class Emotion:
     scores: dict[str, float]
     sources: list[str]  # which analyses went in: "text", "audio"
     method: str
+    confidence: float = math.nan  # in [0, 1]; left out: from the scores (a fuser may know better)
+
+    def __post_init__(self) -> None:
+        self.confidence = own_or_computed(self.confidence, self.scores)
 
 
 @dataclass(slots=True)
@@ -130,8 +149,9 @@ def event_to_dict(event: Event) -> dict[str, Any]:
         part = out.get(key)
         if part is not None:
             part["scores"] = _round_scores(part["scores"])
-            if "score" in part:
-                part["score"] = round(part["score"], _PROB_DIGITS)
+            for key in ("score", "confidence"):
+                if key in part:
+                    part[key] = round(part[key], _PROB_DIGITS)
             for sentence in part.get("sentences", ()):
                 sentence["score"] = round(sentence["score"], _PROB_DIGITS)
     return _finite(out)
