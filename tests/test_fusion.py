@@ -68,6 +68,7 @@ def test_weighted_fusion_maps_labels_and_mixes_with_weights():
         labels=["joy", "sadness", "fear"],
         weights={"text": 0.75, "audio": 0.25},
         audio_map={"HAPPY": "joy", "SAD": "sadness", "ANXIOUS": {"fear": 1.0}},
+        by_confidence=False,  # the configured weights alone (see the tests of confidence)
     )
     text = _text({"joy": 0.2, "sadness": 0.8, "fear": 0.0})
     audio = _audio({"HAPPY": 1.0, "SAD": 0.0, "ANXIOUS": 0.0, "OTHER": 0.0})
@@ -109,13 +110,19 @@ def test_a_flat_voice_projects_to_flat_through_a_many_to_one_map():
     seed = json.loads(shared("models/todai-audio-v1/expected.json").read_text())
     near_flat = fusion.fuse(None, _audio(seed["ko_diary_16k.wav"]["male"]))
     assert max(near_flat.scores.values()) < 1 / 7 + 0.02
-    # beside words, a flat voice changes no ranking: 0.7 text + 0.3 x 1/7 on every label
+    # beside words, a flat voice changes no ranking: by the configured weights alone,
+    # 0.7 text + 0.3 x 1/7 on every label
     text = dict(zip(SEVEN, [0.05, 0.1, 0.05, 0.1, 0.29, 0.05, 0.36], strict=True))
+    fusion.by_confidence = False
     fused = fusion.fuse(_text(text), _audio(FLAT_VOICE))
     assert fused.label == "neutral"  # summed, the voice's fear 1/3 made it surprise vs neutral
     assert [fused.scores[k] for k in SEVEN] == pytest.approx(
         [0.7 * text[k] + 0.3 / 7 for k in SEVEN], abs=1e-12
     )
+    # and weighted by confidence (the shipped setting), a voice at confidence 0 adds nothing
+    fusion.by_confidence = True
+    fused = fusion.fuse(_text(text), _audio(FLAT_VOICE))
+    assert [fused.scores[k] for k in SEVEN] == pytest.approx([text[k] for k in SEVEN], abs=1e-9)
 
 
 def test_a_confident_voice_still_counts_through_a_balanced_map():

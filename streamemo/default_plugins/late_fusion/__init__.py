@@ -73,6 +73,7 @@ def todai(recipe: str | None = None, audio_map: dict | None = None) -> LateFusio
         output_map=en_ko,
         method="todai",
         balanced=False,  # the seed's matrices, summed as the seed sums them
+        by_confidence=False,  # and its fixed 0.7 / 0.3
     )
 
 

@@ -9,6 +9,14 @@ Maps are balanced (except in the seed's ``todai`` recipe): a target that several
 labels go to gets their mean, not their sum, and a target that none goes to gets
 the mean of all, so a flat reading stays flat. Summed, the voice model's FEAR and
 ANXIOUS both onto ``fear`` made a model that cannot tell (1/6 each) read as fear 1/3.
+
+Confidence (``by_confidence``, on except in ``todai``): each side's weight is its
+configured weight times its confidence, the one its analyser's result carries, taken on
+its own labels before any map: a map (balanced or not) changes how a reading is spread,
+never how sure it was. A voice that cannot tell then adds (almost) nothing beside words.
+The fused result's confidence is that of the fused scores, but never more than the surer
+side's: a mix cannot know more than what went in, and the seed's summed matrices, which
+make a flat reading not quite flat, do not make it sure.
 """
 
 from __future__ import annotations
@@ -17,7 +25,15 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from streamemo.api import AudioEmotion, ConfigError, Emotion, Fuser, TextEmotion
+from streamemo.api import (
+    AudioEmotion,
+    ConfigError,
+    Emotion,
+    Fuser,
+    TextEmotion,
+    confidence,
+    confidence_of,
+)
 
 LabelMap = Mapping[str, str | Mapping[str, float]]
 
@@ -76,6 +92,7 @@ class LateFusion(Fuser):
         output_map: LabelMap | None = None,
         method: str = "weighted",
         balanced: bool = True,
+        by_confidence: bool = True,
     ):
         if not labels:
             raise ConfigError("fuser.labels is empty: list the labels to fuse onto")
@@ -90,6 +107,7 @@ class LateFusion(Fuser):
             projection(list(label_map or {}), self.labels, label_map)
         # balanced maps keep a flat reading flat; the seed's recipe sums (todai: False)
         self.balanced = balanced
+        self.by_confidence = by_confidence  # weights times each side's confidence
         self.output_labels = list(output_labels) if output_labels else None
         self.output_matrix = (
             projection(self.labels, self.output_labels, output_map, balanced)
@@ -110,26 +128,36 @@ class LateFusion(Fuser):
         return normalize(self._cache[key] @ vector)
 
     def fuse(self, text: TextEmotion | None, audio: AudioEmotion | None) -> Emotion | None:
-        parts, sources = [], []
-        if text is not None:
-            parts.append(self.weights["text"] * self._project(text.scores, self.text_map, "text"))
-            sources.append("text")
-        if audio is not None:
-            parts.append(
-                self.weights["audio"] * self._project(audio.scores, self.audio_map, "audio")
+        sides = [
+            (name, result, label_map)
+            for name, result, label_map in (
+                ("text", text, self.text_map),
+                ("audio", audio, self.audio_map),
             )
-            sources.append("audio")
-        if not parts:
+            if result is not None
+        ]
+        if not sides:
             return None  # nothing to fuse: say nothing rather than invent
+        sure = [confidence_of(result) for _, result, _ in sides]  # on the side's own labels
+        weights = [self.weights[name] for name, _, _ in sides]
+        if self.by_confidence and sum(w * c for w, c in zip(weights, sure, strict=True)) > 0:
+            weights = [w * c for w, c in zip(weights, sure, strict=True)]
+        # (both sides flat: the configured weights, and a fused result as unsure as they are)
+        parts = [
+            w * self._project(result.scores, label_map, name)
+            for w, (name, result, label_map) in zip(weights, sides, strict=True)
+        ]
         mixed = normalize(np.sum(parts, axis=0))
         labels = self.labels
         if self.output_matrix is not None:
             mixed, labels = normalize(self.output_matrix @ mixed), self.output_labels
         best = int(mixed.argmax())
+        scores = {label: float(p) for label, p in zip(labels, mixed, strict=True)}
         return Emotion(
             label=labels[best],
             score=float(mixed[best]),
-            scores={label: float(p) for label, p in zip(labels, mixed, strict=True)},
-            sources=sources,
+            scores=scores,
+            sources=[name for name, _, _ in sides],
             method=self.method,
+            confidence=min(confidence(scores), max(sure)),
         )
