@@ -1,11 +1,12 @@
 """The summary ``diary record`` prints at the end: the entry's line, the share of each
-emotion by speaking time, and its most positive and most negative utterances."""
+emotion by speaking time, and its most positive and most negative utterances (a moment
+whose fused emotion is unsure says ``unsure``, as ``diary show`` does)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from streamemo.diary.commands.listing import entry_line
+from streamemo.diary.commands.listing import entry_line, reading
 from streamemo.diary.mood import mood
 from streamemo.diary.store import Entry
 
@@ -52,7 +53,8 @@ def summary_lines(entry: Entry, events: list[dict[str, Any]], show: str) -> list
 def _moment(event: dict | None, none: str) -> str:
     if event is None:
         return none
-    label = (event.get("emotion") or {}).get("label") or "-"
+    shown = reading(event.get("emotion"))  # "joy 0.70", "unsure" or "-"
+    label = shown.rsplit(" ", 1)[0] if shown not in ("unsure", "-") else shown
     return (
         f"[{event['start']:7.2f} → {event['end']:7.2f}]  {label} "
         f"(mood {mood(event.get('emotion')):+.2f})  {(event.get('text') or '')!r}"

@@ -1,4 +1,8 @@
-"""The ``console`` sink: one readable line per event, coloured on a terminal."""
+"""The ``console`` sink: one readable line per event, coloured on a terminal.
+
+A result under ``UNSURE_BELOW`` confidence is written ``unsure``, not as its label (the
+label of a reading that cannot tell is noise); text and voice are joined by ``≠`` where
+both are sure and name different emotions (``streamemo.api.disagree``)."""
 
 from __future__ import annotations
 
@@ -14,14 +18,27 @@ from streamemo.api import (
     Sink,
     StatusEvent,
     UtteranceEvent,
+    disagree,
     hookimpl,
+    sure,
 )
 from streamemo.default_plugins.console.colours import ANSI, colour
 
+UNSURE = "unsure"
+DISAGREE = " ≠ "
 
-def _top(name: str, scores: dict[str, float]) -> str:
-    label = max(scores, key=scores.__getitem__)
-    return f"{name} {label} {scores[label]:.2f}"
+
+def reading(result: Any) -> tuple[str, str | None]:
+    """A result as the console writes it, and its label (None: unsure, or none)."""
+    if not sure(result):
+        return UNSURE, None
+    label = result.label
+    score = result.score if hasattr(result, "score") else result.scores[label]
+    return f"{label} {score:.2f}", label
+
+
+def _side(name: str, result: Any) -> str:
+    return f"{name} {reading(result)[0]}"
 
 
 class ConsoleSink(Sink):
@@ -66,21 +83,23 @@ class ConsoleSink(Sink):
     def format(self, event: Event) -> str:
         if isinstance(event, UtteranceEvent):
             times = f"[{event.start:7.2f} → {event.end:7.2f}]"
+            fused = "-"
             if event.emotion is not None:
-                fused = self._paint(
-                    f"{event.emotion.label} {event.emotion.score:.2f}", event.emotion.label
-                )
-            else:
-                fused = "-"
+                shown, label = reading(event.emotion)
+                fused = self._paint(shown, label, None if label else 2)
             parts = [times, fused]
-            if event.text_emotion is not None:
-                parts.append(_top("text", event.text_emotion.scores))
-            if event.audio_emotion is not None:
-                parts.append(_top("voice", event.audio_emotion.scores))
+            sides = [
+                _side(name, result)
+                for name, result in (("text", event.text_emotion), ("voice", event.audio_emotion))
+                if result is not None
+            ]
+            if disagree(event.text_emotion, event.audio_emotion):
+                sides = [self._paint(DISAGREE.join(sides), code=1)]
+            parts += sides
             parts.append(f'"{event.text}"' if event.text else "(no words)")
             return "  ".join(parts)
         if isinstance(event, PartialEvent):
-            voice = _top("voice", event.audio_emotion.scores) if event.audio_emotion else ""
+            voice = _side("voice", event.audio_emotion) if event.audio_emotion else ""
             return self._paint(
                 f"[{event.start:7.2f} … {event.end:7.2f}]  speaking  {voice}", code=2
             )

@@ -1,10 +1,12 @@
 """The console's live view on a terminal: state, level meter, the voice right now,
-and the last utterances. Drawn with rich; plain lines are used when piped."""
+and the last utterances. Drawn with rich; plain lines are used when piped. As in the
+plain lines, an unsure reading shows as ``unsure`` and ``≠`` marks a voice that is sure
+of another emotion than the sure text."""
 
 from __future__ import annotations
 
 from collections import deque
-from typing import TextIO
+from typing import Any, TextIO
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -18,7 +20,10 @@ from streamemo.api import (
     PartialEvent,
     StatusEvent,
     UtteranceEvent,
+    disagree,
+    sure,
 )
+from streamemo.default_plugins.console import UNSURE, reading
 from streamemo.default_plugins.console.colours import colour
 
 METER_WIDTH = 30
@@ -29,9 +34,19 @@ def _style(label: str) -> str:
     return colour(label) or "white"
 
 
-def _top(scores: dict[str, float]) -> Text:
-    label = max(scores, key=scores.__getitem__)
-    return Text(f"{label} {scores[label]:.2f}", style=_style(label))
+def _cell(result: Any) -> Text:
+    """A result's table cell: its label and score, ``unsure``, or ``-`` for none."""
+    if result is None:
+        return Text("-")
+    shown, label = reading(result)
+    return Text(shown, style=_style(label) if label else "dim")
+
+
+def _voice_cell(u: UtteranceEvent) -> Text:
+    cell = _cell(u.audio_emotion)
+    if disagree(u.text_emotion, u.audio_emotion):
+        return Text("≠ ", style="bold yellow").append_text(cell)
+    return cell
 
 
 class LiveView:
@@ -81,7 +96,9 @@ class LiveView:
             header.append(f"  overflows {overflow}", style="bold yellow")
 
         voice = Text("voice now  ")
-        if self.partial is not None:
+        if self.partial is not None and not sure(self.partial):
+            voice.append(UNSURE, style="dim")
+        elif self.partial is not None:
             ranked = sorted(self.partial.scores.items(), key=lambda kv: -kv[1])[:3]
             for label, score in ranked:
                 voice.append(f"{label} {score:.2f}  ", style=_style(label))
@@ -93,7 +110,7 @@ class LiveView:
             ("time", {"width": 15}),
             ("emotion", {"width": 14}),
             ("text", {"width": 14}),
-            ("voice", {"width": 14}),
+            ("voice", {"width": 16}),  # "≠ SURPRISE 0.61"
             ("transcript", {"ratio": 1}),
         ):
             table.add_column(column, no_wrap=True, overflow="ellipsis", **kwargs)
@@ -102,9 +119,9 @@ class LiveView:
         for u in list(self.utterances)[-room:]:
             table.add_row(
                 f"{u.start:6.1f}–{u.end:6.1f}s",
-                _top(u.emotion.scores) if u.emotion else Text("-"),
-                _top(u.text_emotion.scores) if u.text_emotion else Text("-"),
-                _top(u.audio_emotion.scores) if u.audio_emotion else Text("-"),
+                _cell(u.emotion),
+                _cell(u.text_emotion),
+                _voice_cell(u),
                 u.text or Text("(no words)", style="dim"),
             )
         footer = Text(self.message, style="dim") if self.message else Text("")

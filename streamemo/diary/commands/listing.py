@@ -6,6 +6,7 @@ import argparse
 from datetime import datetime, timedelta
 
 from streamemo.diary.store import Diary, DiaryError, Entry, default_path
+from streamemo.scores import disagree, sure, top_label
 
 
 def add(actions: argparse._SubParsersAction) -> list[argparse.ArgumentParser]:
@@ -68,18 +69,23 @@ def entry_line(entry: Entry) -> str:
     )
 
 
-def _top(result: dict | None) -> str:
+def reading(result: dict | None) -> str:
+    """A stored result as the console writes it: ``label score``, ``unsure`` under
+    ``UNSURE_BELOW`` confidence (an entry from before results carried a confidence gets
+    one from its scores), or ``-`` for none."""
     if not result or not result.get("scores"):
         return "-"
-    label = max(result["scores"], key=result["scores"].get)
-    return f"{label} {result['scores'][label]:.2f}"
+    if not sure(result):
+        return "unsure"
+    label = top_label(result)
+    score = result.get("score") if result.get("label") else result["scores"][label]
+    return f"{label} {float(score or 0.0):.2f}"
 
 
 def _utterance(event: dict) -> str:
-    fused = event.get("emotion") or {}
-    mood = f"{fused['label']} {fused['score']:.2f}" if fused.get("label") else "-"
+    text, voice = event.get("text_emotion"), event.get("audio_emotion")
+    sides = f"text {reading(text)}" + (" ≠ " if disagree(text, voice) else "  ")
     return (
-        f"  [{event['start']:7.2f} → {event['end']:7.2f}]  {mood}  "
-        f"text {_top(event.get('text_emotion'))}  voice {_top(event.get('audio_emotion'))}  "
-        f"{(event.get('text') or '')!r}"
+        f"  [{event['start']:7.2f} → {event['end']:7.2f}]  {reading(event.get('emotion'))}  "
+        f"{sides}voice {reading(voice)}  {(event.get('text') or '')!r}"
     )
