@@ -6,6 +6,7 @@
     python -m benchmarks --only voice overhead
     python -m benchmarks soak --minutes 60   # the hour through the virtual mic (soak.py)
     python -m benchmarks diary               # the voice diary after 3 years (diary.py)
+    python -m benchmarks ser                 # speech-emotion throughput (ser_throughput.py)
 
 Run it from the repository root with ../shared beside it (or $STREAMEMO_SHARED).
 """
@@ -105,6 +106,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import diary
 
         return diary.main(rest[1:])
+    if rest[:1] == ["ser"]:  # its own options too: python -m benchmarks ser --help
+        from benchmarks import ser_throughput
+
+        return ser_throughput.main(rest[1:])
     args = _parser().parse_args(argv)
     if args.render:
         return _render(args.render, args.update_readme)
