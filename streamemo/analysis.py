@@ -51,6 +51,14 @@ def skip(text: str | None, voice: AudioEmotion | None) -> bool:
     return voice is None or confidence_of(voice) < UNSURE_BELOW
 
 
+def capped(emotion: Any, *inputs: Any) -> None:
+    """A fused result is never surer than the surer of what went in, whichever fuser made
+    it (one that sums two labels into one would otherwise make a flat reading sure)."""
+    given = [confidence_of(part) for part in inputs if part is not None]
+    if emotion is not None and given and hasattr(emotion, "confidence"):
+        emotion.confidence = min(confidence_of(emotion), max(given))
+
+
 def _ms(since: float) -> float:
     return (time.perf_counter() - since) * 1000.0
 
@@ -135,6 +143,7 @@ class Analysis:
             if fuser is not None:
                 try:
                     emotion = fuser.fuse(text_emotions[i], audio_emotions[i])
+                    capped(emotion, text_emotions[i], audio_emotions[i])
                 except Exception as exc:
                     self.out.report_error(f"fusion (utterance {utt.id})", exc)
             self.out.count("utterances")

@@ -6,7 +6,9 @@ tell; 1: everything on one label. It uses the whole distribution, not only the t
 score, and means the same for any number of labels. Every ``TextEmotion``,
 ``AudioEmotion`` and ``Emotion`` carries one (``.confidence``, and ``"confidence"`` in
 the JSON form): computed from its scores when it is made, unless the analyser gave its
-own. Results read back from older JSON, which has none, get it from their scores.
+own. Results read back from older JSON, which has none, get it from their scores. A
+fused result is never surer than the surer of its inputs (the engine sees to it, for any
+fuser).
 
 **Unsure** means a confidence under ``UNSURE_BELOW`` (0.1). One threshold for
 everything: the engine skips an utterance with no words and an unsure voice as no
@@ -15,7 +17,7 @@ speech, the weighted fuser gives an unsure side almost no weight, and every disp
 text and voice as disagreeing only when both are sure. What 0.1 is, in top scores
 with the other labels even: 0.42 of 6 labels, 0.40 of 7, 0.68 of 2. The seed's voice
 model on the English test voice reads about 0.002 (top 0.19 of 6); the offline text
-model on the same diary reads 0.08 to 0.96, under 0.1 on the two sentences it gets wrong.
+model on the same diary reads 0.08 to 0.96, under 0.1 on two of the three it gets wrong.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from streamemo.api import (
     AudioAnalyser,
     AudioEmotion,
     Emotion,
+    Fuser,
     TextEmotion,
     confidence,
     confidence_of,
@@ -113,6 +114,22 @@ def test_any_analyser_gets_confidence_and_the_no_speech_rule_reads_its_own():
     assert skipped.utterances == [] and skipped.counters["skipped_no_speech"] == 3
     kept = run_pipeline(transcriber=FixedTranscriber(("",)), audio=_FlatVoice(given=0.5))
     assert len(kept.utterances) == 3 and kept.counters["skipped_no_speech"] == 0
+
+
+class _BoldFuser(Fuser):
+    """A third-party fuser that claims joy whatever it is given."""
+
+    def fuse(self, text, audio):
+        return Emotion("joy", 1.0, {"joy": 1.0, "sadness": 0.0}, ["audio"], "bold")
+
+
+def test_no_fuser_makes_a_result_surer_than_what_went_in():
+    run = run_pipeline(text=False, audio=_FlatVoice(), fuser=_BoldFuser())
+    assert len(run.utterances) == 3
+    for u in run.utterances:
+        assert u.emotion.scores["joy"] == 1.0  # its scores are its own
+        assert u.emotion.confidence == pytest.approx(0.0, abs=1e-9)  # from a flat voice
+        assert not sure(u.emotion)
 
 
 def test_weighted_fusion_weights_each_side_by_its_confidence():

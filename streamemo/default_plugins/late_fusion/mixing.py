@@ -140,6 +140,8 @@ class LateFusion(Fuser):
             return None  # nothing to fuse: say nothing rather than invent
         sure = [confidence_of(result) for _, result, _ in sides]  # on the side's own labels
         weights = [self.weights[name] for name, _, _ in sides]
+        # the most the inputs support: the surer of the sides that count at all
+        cap = max((c for c, w in zip(sure, weights, strict=True) if w > 0), default=0.0)
         if self.by_confidence and sum(w * c for w, c in zip(weights, sure, strict=True)) > 0:
             weights = [w * c for w, c in zip(weights, sure, strict=True)]
         # (both sides flat: the configured weights, and a fused result as unsure as they are)
@@ -159,5 +161,5 @@ class LateFusion(Fuser):
             scores=scores,
             sources=[name for name, _, _ in sides],
             method=self.method,
-            confidence=min(confidence(scores), max(sure)),
+            confidence=min(confidence(scores), cap),
         )
