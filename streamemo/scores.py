@@ -39,6 +39,7 @@ CANONICAL = {
     "surprise": "surprise", "당황": "surprise",
     "disgust": "disgust", "neutral": "neutral",
 }  # fmt: skip
+_EMOTIONS = frozenset(CANONICAL.values())
 
 
 def confidence(scores: Mapping[str, float] | Sequence[float]) -> float:
@@ -103,7 +104,9 @@ def canonical(label: str) -> str:
 
 def disagree(text: Any, voice: Any) -> bool:
     """Text and voice name different emotions, and both are sure: the only case the
-    displays flag. An unsure side says nothing, so it cannot contradict the other."""
+    displays flag. An unsure side says nothing, so it cannot contradict the other; nor
+    can labels of other kinds (a voice's "excited" beside a text's "joy")."""
     if not (sure(text) and sure(voice)):
         return False
-    return canonical(str(top_label(text))) != canonical(str(top_label(voice)))
+    names = canonical(str(top_label(text))), canonical(str(top_label(voice)))
+    return names[0] != names[1] and all(name in _EMOTIONS for name in names)

@@ -200,6 +200,8 @@ def test_disagreement_needs_two_sure_sides_naming_different_emotions():
     assert not disagree(joy, _voice({"HAPPY": 0.45, "SAD": 0.55}))  # an unsure voice
     assert not disagree(_text({"joy": 0.5, "sadness": 0.5}), sad_voice)  # an unsure text
     assert not disagree(joy, None) and not disagree(None, sad_voice)
+    excited = _voice({"excited": 0.95, "calm": 0.05})  # another kind of label: no verdict
+    assert sure(excited) and not disagree(joy, excited)
     assert disagree(
         event_to_dict(_event(joy, sad_voice))["text_emotion"],
         {"scores": {"SAD": 0.9, "HAPPY": 0.1}},

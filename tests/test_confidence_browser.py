@@ -79,17 +79,19 @@ def test_dashboard_rows_say_unsure_and_flag_only_two_sure_sides(live_page):
         _older(_event(3, "an older event: a flat voice, no confidence field", FLAT)),
         _older(_event(4, "an older event, both sure and apart", SURE_SAD)),
         _event(5, "unsure words, a sure voice", SURE_SAD, UNSURE_TEXT),
+        _event(6, "a voice of another kind: no verdict", {"excited": 0.95, "calm": 0.05}),
     ]
     for event in events:
         page.evaluate("(ev) => onEvent(ev)", json.loads(json.dumps(event)))
     rows = list(reversed(page.evaluate(ROWS, "#utterances")))  # newest first on the page
     assert [r["text"].strip("“”") for r in rows] == [e["text"] for e in events]
-    assert [r["voiceUnsure"] for r in rows] == [True, False, True, False, False]
-    assert [r["textUnsure"] for r in rows] == [False, False, False, False, True]
+    assert [r["voiceUnsure"] for r in rows] == [True, False, True, False, False, False]
+    assert [r["textUnsure"] for r in rows] == [False, False, False, False, True, False]
     assert [r["disagree"] for r in rows] == [
-        None, "text joy ≠ voice SAD", None, "text joy ≠ voice SAD", None,
+        None, "text joy ≠ voice SAD", None, "text joy ≠ voice SAD", None, None,
     ]  # fmt: skip
-    assert all(r["voiceBars"] == 3 for r in rows)  # what the model said stays readable
+    # what an unsure model said stays readable: its bars are still there
+    assert [r["voiceBars"] for r in rows] == [3, 3, 3, 3, 3, 2]
     assert rows[4]["fused"] == "unsure" and rows[0]["fused"] == "joy 0.80"
     assert page.errors == []
 
