@@ -51,6 +51,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "-o audio.baseline=NAME, or \"baseline\": NAME in a serve client's hello",
     )  # fmt: skip
     calibrate.add_argument(
+        "--config", metavar="FILE", help="a TOML config: its [source] (and [segmenter]) are used"
+    )
+    calibrate.add_argument(
+        "-o", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        help="override a config key, e.g. -o source.samplerate=48000 (repeatable)",
+    )  # fmt: skip
+    calibrate.add_argument(
         "--min-speech", type=float, default=MIN_SPEECH_S, metavar="S",
         help=f"the least speech (seconds, as the VAD times it) to take (default {MIN_SPEECH_S:g})",
     )  # fmt: skip
@@ -67,7 +74,7 @@ def calibrate_command(args: argparse.Namespace, pm: pluggy.PluginManager) -> int
             raise ConfigError(f"{flag} must be a number of seconds above 0, not {value:g}")
     path = target(args.out, args.name)
     check_writable(path)
-    config = load_config(None, [])  # the built-in setup: a calibration is of a voice
+    config = load_config(args.config, args.overrides)  # the microphone's setup, if any
     registry = Registry.collect(pm)
     source = open_source(config, registry, args.input, args.device)
     what = args.input if args.input else source.name
