@@ -136,7 +136,9 @@ _PREFLIGHT = """
 import sys
 from streamemo.default_plugins.transformers_audio import TransformersVoiceEmotion as T
 try:
-    T.preflight(model={model!r}, window_s=4.0, hop_s=2.0, label_map=None, max_batch=16)
+    T.preflight(
+        model={model!r}, window_s=4.0, hop_s=2.0, label_map=None, max_batch=16, device="auto"
+    )
 except Exception as exc:
     print("ERROR", exc)
 print("HEAVY", sorted(m for m in ("torch", "transformers") if m in sys.modules))

@@ -18,7 +18,8 @@ def build(
 ) -> Path:
     """A ``*ForSequenceClassification`` with hidden size 32 and 2 layers, and its feature
     extractor, saved as safetensors. wav2vec2: layer-norm front end, attention mask
-    (windows of any length share a pass); hubert: group norm, no mask (one pass per length).
+    (windows of any length share a pass); hubert: group norm, no mask (one pass per length);
+    whisper: an encoder on log-mel features, every input padded to 30 s (one pass).
     """
     import torch
     from transformers import (
@@ -43,6 +44,8 @@ def build(
         label2id={label: i for i, label in enumerate(labels)},
         **CONV,
     )
+    if arch == "whisper":
+        return _whisper(folder, labels)
     if arch == "wav2vec2":
         config = Wav2Vec2Config(**common, feat_extract_norm="layer", do_stable_layer_norm=True)
         model = Wav2Vec2ForSequenceClassification(config)
@@ -51,9 +54,7 @@ def build(
         model = HubertForSequenceClassification(config)
     else:
         raise ValueError(arch)
-    with torch.no_grad():  # a random head this size reads every input as flat: widen it
-        model.projector.weight.normal_(0.0, 0.2)
-        model.classifier.weight.normal_(0.0, 0.5)
+    _widen(model)
     model.eval().save_pretrained(folder)
     Wav2Vec2FeatureExtractor(
         feature_size=1,
@@ -63,6 +64,37 @@ def build(
         return_attention_mask=arch == "wav2vec2",
     ).save_pretrained(folder)
     assert (folder / "model.safetensors").is_file()
+    return folder
+
+
+def _widen(model) -> None:
+    """A random head this size reads every input as flat: widen it."""
+    import torch
+
+    with torch.no_grad():
+        model.projector.weight.normal_(0.0, 0.2)
+        model.classifier.weight.normal_(0.0, 0.5)
+
+
+def _whisper(folder: Path, labels: list[str]) -> Path:
+    from transformers import WhisperConfig, WhisperFeatureExtractor, WhisperForAudioClassification
+
+    size = dict(encoder_layers=2, encoder_attention_heads=2, encoder_ffn_dim=37, d_model=32)
+    tokens = dict(pad_token_id=0, bos_token_id=1, eos_token_id=2, decoder_start_token_id=1)
+    config = WhisperConfig(
+        **size,
+        **tokens,
+        vocab_size=8,
+        decoder_layers=1,
+        decoder_attention_heads=2,
+        classifier_proj_size=16,
+        id2label=dict(enumerate(labels)),
+        label2id={label: i for i, label in enumerate(labels)},
+    )
+    model = WhisperForAudioClassification(config)
+    _widen(model)
+    model.eval().save_pretrained(folder)
+    WhisperFeatureExtractor(feature_size=80).save_pretrained(folder)
     return folder
 
 

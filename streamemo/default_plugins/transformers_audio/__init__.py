@@ -41,9 +41,9 @@ class TransformersVoiceEmotion(AudioAnalyser):
         device: str = "auto",
         max_batch: int = 16,
     ):
-        checkpoint.check_windows(window_s, hop_s, max_batch)
+        checkpoint.check_options(window_s, hop_s, max_batch, device)
         folder = checkpoint.model_folder(model)
-        checkpoint.check_sampling_rate(folder)
+        checkpoint.check_extractor(folder, window_s)
         self.labels = checkpoint.output_labels(folder, checkpoint.model_labels(folder), label_map)
         self.name = model
         self.window = round(window_s * SAMPLE_RATE)
@@ -84,10 +84,12 @@ class TransformersVoiceEmotion(AudioAnalyser):
             )
         takes = inspect.signature(self.model.forward).parameters
         self._inputs = set(takes)
-        # windows of different lengths share a pass only where padding is masked
-        self.mixed = bool(getattr(self.extractor, "return_attention_mask", False)) and (
-            "attention_mask" in takes
-        )
+        # windows of different lengths share a pass where padding is masked, or where the
+        # extractor pads every input to one size anyway (Whisper's 30 s); else one per length
+        masked = bool(getattr(self.extractor, "return_attention_mask", False))
+        masked = masked and "attention_mask" in takes
+        self.mixed = masked or isinstance(getattr(self.extractor, "n_samples", None), int)
+        self._padding = {"padding": "longest"} if masked else {}
 
     @classmethod
     def preflight(
@@ -98,12 +100,13 @@ class TransformersVoiceEmotion(AudioAnalyser):
         hop_s: float,
         label_map: dict[str, str] | None,
         max_batch: int,
+        device: str,
         **_options: Any,
     ) -> None:
         """Before anything loads: the folder is found, its labels and rate fit the options."""
-        checkpoint.check_windows(window_s, hop_s, max_batch)
+        checkpoint.check_options(window_s, hop_s, max_batch, device)
         folder = checkpoint.model_folder(model)
-        checkpoint.check_sampling_rate(folder)
+        checkpoint.check_extractor(folder, window_s)
         checkpoint.output_labels(folder, checkpoint.model_labels(folder), label_map)
 
     def probabilities(self, chunks: Sequence[np.ndarray]) -> np.ndarray:
@@ -113,12 +116,11 @@ class TransformersVoiceEmotion(AudioAnalyser):
 
         out = np.zeros((len(chunks), len(self.labels)), dtype=np.float64)
         for batch in windows.batches(chunks, self.max_batch, self.mixed):
-            padding = {"padding": "longest"} if self.mixed else {}
             features = self.extractor(
                 [chunks[i] for i in batch],
                 sampling_rate=SAMPLE_RATE,
                 return_tensors="pt",
-                **padding,
+                **self._padding,
             )
             inputs = {k: v.to(self.device) for k, v in features.items() if k in self._inputs}
             with torch.inference_mode():

@@ -5,6 +5,7 @@ no transformers): found before anything loads, its labels, its sampling rate.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -53,13 +54,22 @@ def _json(path: Path) -> dict[str, Any]:
     return data
 
 
-def check_sampling_rate(folder: Path) -> None:
-    """The audio reaching analysers is 16 kHz: a model made for another rate is refused."""
-    rate = _json(folder / "preprocessor_config.json").get("sampling_rate", SAMPLE_RATE)
+def check_extractor(folder: Path, window_s: float) -> None:
+    """The audio reaching analysers is 16 kHz: a model made for another rate is refused; a
+    window longer than the extractor reads at once (Whisper's 30 s) would be cut short."""
+    config = _json(folder / "preprocessor_config.json")
+    rate = config.get("sampling_rate", SAMPLE_RATE)
     if rate != SAMPLE_RATE:
         raise ConfigError(
             f"{WHAT} in {str(folder)!r} expects {rate} Hz audio and streamemo gives its "
             f"analysers {SAMPLE_RATE} Hz: choose a {SAMPLE_RATE // 1000} kHz model for -o {OPTION}"
+        )
+    most = config.get("n_samples")
+    if isinstance(most, int) and window_s * SAMPLE_RATE > most:
+        most_s = most / SAMPLE_RATE
+        raise ConfigError(
+            f"audio.window_s is {window_s} s and the {WHAT} in {str(folder)!r} reads at most "
+            f"{most_s:g} s at once: set -o audio.window_s={most_s:g} or less"
         )
 
 
@@ -110,7 +120,9 @@ def output_labels(
     return out
 
 
-def check_windows(window_s: float, hop_s: float, max_batch: int) -> None:
+def check_options(window_s: float, hop_s: float, max_batch: int, device: str) -> None:
+    if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", device):
+        raise ConfigError(f"audio.device must be auto, cpu, cuda, cuda:N or mps, not {device!r}")
     if not 0.1 <= window_s <= 60:
         raise ConfigError(f"audio.window_s must be 0.1-60 seconds, not {window_s}")
     if not 0 < hop_s <= window_s:
