@@ -136,6 +136,28 @@ def test_a_partial_reads_the_newest_window_only(analyser: TransformersVoiceEmoti
     assert short.windows == 1 and sum(short.scores.values()) == pytest.approx(1.0)
 
 
+def test_safetensors_first_and_a_bin_alone_loads(folders: dict[str, Path], tmp_path: Path) -> None:
+    """Beside safetensors a pytorch_model.bin is not read (here it holds other weights); a
+    folder with only the .bin (as superb/wav2vec2-base-superb-er's main branch) loads."""
+    import torch
+    from safetensors.torch import load_file
+
+    audio = speechlike(5, seed=7)
+    want = list(
+        TransformersVoiceEmotion(model=str(folders["hubert"])).analyse(audio).scores.values()
+    )
+    state = load_file(folders["hubert"] / "model.safetensors")
+    both = shutil.copytree(folders["hubert"], tmp_path / "both")
+    torch.save({k: v + 0.5 for k, v in state.items()}, both / "pytorch_model.bin")
+    got = TransformersVoiceEmotion(model=str(both)).analyse(audio).scores.values()
+    np.testing.assert_allclose(list(got), want, atol=1e-6)
+    alone = shutil.copytree(folders["hubert"], tmp_path / "bin")
+    (alone / "model.safetensors").unlink()
+    torch.save(state, alone / "pytorch_model.bin")
+    got = TransformersVoiceEmotion(model=str(alone)).analyse(audio).scores.values()
+    np.testing.assert_allclose(list(got), want, atol=1e-6)
+
+
 def test_label_map_renames_and_generic_labels_need_one(
     folders: dict[str, Path], tmp_path: Path
 ) -> None:
