@@ -7,6 +7,8 @@
     python -m benchmarks soak --minutes 60   # the hour through the virtual mic (soak.py)
     python -m benchmarks diary               # the voice diary after 3 years (diary.py)
     python -m benchmarks ser                 # speech-emotion throughput (ser_throughput.py)
+    python -m benchmarks ser-eval DIR        # a voice analyser on labelled clips (ser_eval.py)
+    python -m benchmarks calibration         # personal voice baselines (calibration_report.py)
 
 Run it from the repository root with ../shared beside it (or $STREAMEMO_SHARED).
 """
@@ -110,6 +112,14 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import ser_throughput
 
         return ser_throughput.main(rest[1:])
+    if rest[:1] == ["ser-eval"]:  # a voice analyser on labelled clips: ser_eval.py --help
+        from benchmarks import ser_eval
+
+        return ser_eval.main(rest[1:])
+    if rest[:1] == ["calibration"]:  # personal baselines against the presets
+        from benchmarks import calibration_report
+
+        return calibration_report.main(rest[1:])
     args = _parser().parse_args(argv)
     if args.render:
         return _render(args.render, args.update_readme)
