@@ -124,9 +124,9 @@ def _bad_inputs(neutral: np.ndarray) -> dict[str, tuple[np.ndarray, str, str]]:
     hiss = np.random.default_rng(1).normal(0, 30, 20 * 16000).astype(np.int16)
     nothing = "no speech found in {input} (20.0 s)"
     return {
-        "short": (neutral[: 4 * 16000], "too little speech in {input}: 3.", "speak for longer"),
-        "silence": (np.zeros(20 * 16000, np.int16), nothing, "speak in your normal"),
-        "hiss": (hiss, nothing, "is the right microphone chosen"),
+        "short": (neutral[: 4 * 16000], "too little speech in {input}: 3.", "a longer one"),
+        "silence": (np.zeros(20 * 16000, np.int16), nothing, "give a recording of your calm"),
+        "hiss": (hiss, nothing, "give a recording of your calm"),
         "clipped": (loud, "{input} is clipped: ", "turn the input gain down"),
         "quiet": ((neutral * 0.05).astype(np.int16), "{input} is too quiet: ", "gain up"),
     }

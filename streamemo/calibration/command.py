@@ -86,11 +86,12 @@ def calibrate_command(args: argparse.Namespace, pm: pluggy.PluginManager) -> int
         return CANCELLED
     segmenter = build_stage(config, registry, "segmenter", {"partial_hop_s": 0})
     speech = find_speech(samples, segmenter)
-    check(speech, what, args.min_speech)
+    check(speech, what, args.min_speech, live=args.input is None)
     try:
         baseline = measure(speech.utterances)
     except ValueError as exc:
-        raise InputError(f"too little speech in {what} ({exc}): speak for longer") from None
+        more = "speak for longer" if args.input is None else "give a longer recording"
+        raise InputError(f"too little speech in {what} ({exc}): {more}") from None
     about = {
         "source": Path(what).name if args.input else what,
         "speech_s": round(speech.speech_s, 2),

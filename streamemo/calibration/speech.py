@@ -55,18 +55,23 @@ def find_speech(samples: np.ndarray, segmenter) -> Speech:
     )
 
 
-def check(speech: Speech, what: str, min_speech_s: float = MIN_SPEECH_S) -> None:
-    """One line naming the first problem and its fix; nothing to say when usable."""
-    again = "record again" if what.startswith("mic") else "give a better recording"
+def check(speech: Speech, what: str, min_speech_s: float = MIN_SPEECH_S, live: bool = True) -> None:
+    """One line naming the first problem and its fix; nothing to say when usable.
+    ``live``: a recording from the microphone (the fix is to record again)."""
+    again = "record again" if live else "give another recording"
     if not speech.utterances:
         raise InputError(
             f"no speech found in {what} ({speech.recorded_s:.1f} s): speak in your normal, "
             f"calm voice for the whole time (is the right microphone chosen? --device)"
+            if live
+            else f"no speech found in {what} ({speech.recorded_s:.1f} s): give a recording "
+            "of your calm, normal voice"
         )
     if speech.speech_s < min_speech_s:
+        longer = "speak for longer (--seconds) and record again" if live else "give a longer one"
         raise InputError(
             f"too little speech in {what}: {speech.speech_s:.1f} s, at least "
-            f"{min_speech_s:g} s needed: speak for longer (--seconds) and {again}"
+            f"{min_speech_s:g} s needed: {longer} (or accept less with --min-speech)"
         )
     if speech.clipped > MAX_CLIPPED:
         raise InputError(
