@@ -3,6 +3,8 @@
 - ``csv``: a CSV of ``path,label`` (a header row is optional; columns may be named
   path/file/filename/wav and label/emotion), paths relative to the CSV; DIR may be the
   CSV itself, or a folder holding exactly one;
+- ``json``: a JSON list of ``{"file": ..., "label": ...}`` (or path/emotion), as the
+  shared clips' ``index.json``; DIR may be the file, or a folder holding ``index.json``;
 - ``ravdess``: RAVDESS-style names in DIR or its subfolders, ``03-01-05-01-01-01-12.wav``,
   whose third field is the emotion (01 neutral ... 08 surprised);
 - ``folders``: label-named subfolders of audio files (``DIR/angry/x.wav``).
@@ -15,11 +17,12 @@ look like labels), or chosen with ``--layout``.
 from __future__ import annotations
 
 import csv
+import json
 import re
 from pathlib import Path
 
 AUDIO = (".wav", ".flac", ".ogg", ".mp3")
-LAYOUTS = ("csv", "ravdess", "folders")
+LAYOUTS = ("csv", "json", "ravdess", "folders")
 RAVDESS = re.compile(r"\d\d-\d\d-(\d\d)-\d\d-\d\d-\d\d-\d\d\.wav", re.IGNORECASE)
 RAVDESS_EMOTIONS = {
     "01": "neutral", "02": "calm", "03": "happy", "04": "sad",
@@ -42,7 +45,7 @@ def load(root: Path, layout: str | None = None) -> tuple[str, Clips]:
         raise CorpusError(f"{root} not found: give a folder of labelled clips or a CSV")
     layouts = [layout] if layout else LAYOUTS
     for name in layouts:
-        clips = {"csv": _csv, "ravdess": _ravdess, "folders": _folders}[name](root)
+        clips = {"csv": _csv, "json": _json, "ravdess": _ravdess, "folders": _folders}[name](root)
         if clips:
             return name, clips
     if layout:
@@ -82,6 +85,26 @@ def _csv(root: Path) -> Clips:
         if not path.is_file():
             raise CorpusError(f"{table}: {row[path_at].strip()!r} not found (relative to the CSV)")
         clips.append((path, row[label_at].strip()))
+    return clips
+
+
+def _json(root: Path) -> Clips:
+    index = root if root.is_file() and root.suffix == ".json" else root / "index.json"
+    if not index.is_file():
+        return []
+    try:
+        rows = json.loads(index.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise CorpusError(f"{index} is not JSON ({exc})") from None
+    clips: Clips = []
+    for row in rows if isinstance(rows, list) else []:
+        path = next((row[k] for k in PATH_COLUMNS if isinstance(row, dict) and k in row), None)
+        label = next((row[k] for k in LABEL_COLUMNS if isinstance(row, dict) and k in row), None)
+        if not isinstance(path, str) or not isinstance(label, str):
+            raise CorpusError(f'{index}: {row!r} is not {{"file": ..., "label": ...}}')
+        if not (index.parent / path).is_file():
+            raise CorpusError(f"{index}: {path!r} not found (relative to the index)")
+        clips.append((index.parent / path, label))
     return clips
 
 

@@ -58,7 +58,8 @@ def evaluate(analyser: Any, clips: Clips, mapping: dict[str, str], batch: int = 
     for i in range(1, len(clips), batch):
         results += analyser.analyse_many([read_all(path) for path, _ in clips[i : i + batch]])
     seconds = time.perf_counter() - started
-    predicted = [emotion(max(r.scores, key=r.scores.get)) for r in results]
+    tops = [max(r.scores, key=r.scores.get) for r in results]
+    predicted = [emotion(label) for label in tops]
     scored = [(t, p) for t, p in zip(truth, predicted, strict=True) if t in classes]
     rows = [c for c in classes if any(t == c for t, _ in scored)]
     confusion = [[sum(1 for t, p in scored if (t, p) == (r, c)) for c in classes] for r in rows]
@@ -76,6 +77,11 @@ def evaluate(analyser: Any, clips: Clips, mapping: dict[str, str], batch: int = 
         "recall": recall,
         "confusion": {"rows": rows, "columns": classes, "counts": confusion},
         "predicted": dict(Counter(predicted)),
+        "top_labels": dict(Counter(tops)),
+        "per_clip": [
+            {"path": str(path), "label": label, "top": top, "confidence": confidence(r.scores)}
+            for (path, label), top, r in zip(clips, tops, results, strict=True)
+        ],
         "mean_confidence": sum(confidence(r.scores) for r in results) / max(1, len(results)),
         "seconds": round(seconds, 3),
     }

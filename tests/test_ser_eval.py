@@ -39,6 +39,12 @@ def build(layout: str, root: Path) -> Path:
             for path, label in clips():
                 (root / "clips" / path.name).symlink_to(path)
                 writer.writerow([f"clips/{path.name}", label])
+    elif layout == "json":  # as the shared clips' own index.json
+        rows = []
+        for path, label in clips():
+            (root / path.name).symlink_to(path)
+            rows.append({"file": path.name, "label": label, "text": "..."})
+        (root / "index.json").write_text(json.dumps(rows))
     elif layout == "folders":
         for path, label in clips():
             (root / label).mkdir(exist_ok=True)
@@ -85,7 +91,7 @@ def seed_predictions() -> list[str]:
     return [SEED_EMOTION[max(r.scores, key=r.scores.get)] for r in results]
 
 
-@pytest.mark.parametrize("layout", ["csv", "folders", "ravdess"])
+@pytest.mark.parametrize("layout", ["csv", "json", "folders", "ravdess"])
 def test_each_layout_is_found_and_scored_as_the_analyser_says(layout, tmp_path, seed_predictions):
     corpus = build(layout, tmp_path / layout)
     result = ser_eval(str(corpus), "--json", module=layout == "ravdess")
