@@ -141,7 +141,8 @@ def run(work: Path) -> dict[str, Any]:
         "male": "male", "female": "female", "personal": made["personal"],
         "personal, frame std": made["frame_std"],
     }  # fmt: skip
-    out: dict[str, Any] = {"baselines": made, "results": {}}
+    shown = {**made, "personal": "personal.json", "frame_std": "frame-std.json"}
+    out: dict[str, Any] = {"baselines": shown, "results": {}}
     for corpus, clips in corpora(work).items():
         for name, baseline in conditions.items():
             if corpus == "ko_diary_16k" and name == "personal, frame std":
