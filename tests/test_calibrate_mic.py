@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -98,4 +99,19 @@ def test_a_silent_microphone_is_one_line_and_writes_nothing(mic, tmp_path):
     assert said.startswith("streamemo: recording 3 s from mic:")
     assert line.startswith("streamemo: error: no speech found in mic:") and "(3.0 s)" in line
     assert "is the right microphone chosen? --device" in line
+    assert not (tmp_path / "streamemo").exists()
+
+
+def test_ctrl_c_while_recording_writes_nothing(mic, tmp_path):
+    proc = _start(mic, tmp_path, "--seconds", "30")
+    try:
+        _wait_for(tmp_path / "err.txt", "recording 30 s from mic:", proc)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 130
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    said = (tmp_path / "err.txt").read_text().splitlines()
+    assert said[-1] == "streamemo: calibration cancelled: nothing written", said
     assert not (tmp_path / "streamemo").exists()
