@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import run_cli, shared
+from tests.conftest import REPO, run_cli, shared
 from tests.test_calibrate import VOICE_ONLY, voice_scores
 from tests.ws_helpers import ServeProcess, close_of, send_audio
 
@@ -111,3 +111,19 @@ def test_after_a_refused_baseline_the_server_still_serves(server, clip):
     events, code, _ = send_audio(server.url("/audio"), clip[1][: 5 * 16000])
     assert code == 1000 and len(_scores(events)) == 1
     assert "baseline 'bad': " in server.stderr  # the reason, for the server's owner
+
+
+def test_an_analyser_without_baselines_refuses_a_hello_that_names_one():
+    """plugins/energy_emotion.py takes no baseline: a hello naming one is closed, and a
+    stream without one is served by it."""
+    server = ServeProcess(
+        "-o", VOICE_ONLY[1], "-o", "audio.name=energy", plugins_dir=REPO / "plugins"
+    )
+    try:
+        hello = json.dumps({"type": "hello", "baseline": "male"})
+        reason = "baseline: the server's audio analyser 'energy' has none"
+        assert close_of(server.url("/audio"), hello) == (1007, reason)
+        samples = np.zeros(16000, np.int16)
+        assert send_audio(server.url("/audio"), samples)[1] == 1000
+    finally:
+        server.stop()
