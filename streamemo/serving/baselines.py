@@ -73,6 +73,8 @@ class StreamBaselines:
             return shared
         key = (option, mtime)
         if key not in self._built:
+            for old in [k for k in self._built if k[0] == option]:  # from before a recalibration
+                del self._built[old]  # (streams that have it keep it)
             log.info("baseline %r: loading an audio analyser of its own", name)
             self._built[key] = asyncio.ensure_future(asyncio.to_thread(self._build, option))
         try:
