@@ -127,3 +127,23 @@ def test_an_analyser_without_baselines_refuses_a_hello_that_names_one():
         assert send_audio(server.url("/audio"), samples)[1] == 1000
     finally:
         server.stop()
+
+
+def test_a_baseline_calibrated_again_is_used_by_the_next_stream(server, home, clip):
+    import soundfile
+
+    first = clip[1][: 10 * 16000]  # en_diary's first three utterances
+    wav = home / "first-10s.wav"
+    soundfile.write(wav, first, 16000, subtype="PCM_16")
+    speech = str(shared("audio/en/en_long.wav"))
+    stored = home / "streamemo" / "baselines" / "bo.json"
+    got = []
+    for seconds in ("30", "90"):
+        args = ["--input", speech, "--seconds", seconds, "--name", "bo"]
+        made = run_cli("calibrate", *args, env={"XDG_DATA_HOME": str(home)})
+        assert made.returncode == 0, made.stderr
+        events, code, _ = send_audio(server.url("/audio"), first, hello={"baseline": "bo"})
+        assert code == 1000
+        got.append(_scores(events))
+        assert got[-1] == voice_scores(home, wav, "-o", f"audio.baseline={stored}")
+    assert got[0] != got[1]
