@@ -16,21 +16,27 @@ BASE = dict(use_weighted_layer_sum=True, classifier_proj_size=256)  # as superb'
 LABELS = ["neu", "hap", "ang", "sad"]
 
 
-def utterance_sets(quick: bool) -> dict[str, list[np.ndarray]]:
-    """The 49 single utterances, and en_diary.wav cut at its true utterances (with the
-    segmenter's pre-roll and tail), int16 as the analysers get them."""
+SETS = ("diary", "singles")
+
+
+def utterance_sets(quick: bool, names: list[str]) -> dict[str, list[np.ndarray]]:
+    """en_diary.wav cut at its true utterances (with the segmenter's pre-roll and tail),
+    and the 49 single utterances, int16 as the analysers get them."""
     from streamemo.audio_io import read_all
 
-    folder = shared_path("audio/en/utterances")
-    index = json.loads((folder / "index.json").read_text(encoding="utf-8"))
-    singles = [read_all(folder / item["file"]) for item in index]
-    diary = read_all(shared_path("audio/en/en_diary.wav"))
-    truth = json.loads(shared_path("audio/en/en_diary.json").read_text(encoding="utf-8"))
-    spans = [(u["start"] - PREROLL_S, u["end"] + TAIL_S) for u in truth["utterances"]]
-    cuts = [diary[max(0, int(a * SAMPLE_RATE)) : int(b * SAMPLE_RATE)] for a, b in spans]
-    if quick:
-        return {"utterances/*.wav": singles[:2], "en_diary": cuts[:1]}
-    return {"utterances/*.wav": singles, "en_diary": cuts}
+    sets = {}
+    if "diary" in names:
+        diary = read_all(shared_path("audio/en/en_diary.wav"))
+        truth = json.loads(shared_path("audio/en/en_diary.json").read_text(encoding="utf-8"))
+        spans = [(u["start"] - PREROLL_S, u["end"] + TAIL_S) for u in truth["utterances"]]
+        cuts = [diary[max(0, int(a * SAMPLE_RATE)) : int(b * SAMPLE_RATE)] for a, b in spans]
+        sets["en_diary"] = cuts[:1] if quick else cuts
+    if "singles" in names:
+        folder = shared_path("audio/en/utterances")
+        index = json.loads((folder / "index.json").read_text(encoding="utf-8"))
+        singles = [read_all(folder / item["file"]) for item in index]
+        sets["utterances/*.wav"] = singles[:2] if quick else singles
+    return sets
 
 
 def build_checkpoint(folder: Path, quick: bool) -> dict[str, Any]:

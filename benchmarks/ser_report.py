@@ -27,7 +27,7 @@ def markdown(results: dict[str, Any]) -> str:
         f"Python {m['python']}, torch {m['packages'].get('torch')}, "
         f"{results['torch_threads']} torch threads; load average (1 min) before / after: "
         f"{load}. Command: `{results['command']}` ({results['duration_s']:.0f} s), "
-        f"median of {results['reps']} passes [min-max] after a warm-up pass.  ",
+        f"median of {results['reps']} passes [min-max] after one warm-up call.  ",
         f"Checkpoint: {ck['parameters'] / 1e6:.1f} M parameters ({ck['layers']} layers, width "
         f"{ck['hidden']}), random weights, {ck['safetensors_mb']} MB of safetensors, built in "
         f"{ck['build_s']:.1f} s, loaded by the analyser in {ck['load_s']:.1f} s; max_batch "

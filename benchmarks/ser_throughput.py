@@ -1,7 +1,8 @@
 """Speech-emotion throughput: the seed's voice model against the ``transformers`` audio
 analyser with a wav2vec2-base-sized checkpoint, on the same utterances, batched, on this CPU.
 
-    python -m benchmarks ser                      # about 3 minutes on 2 cores
+    python -m benchmarks ser                      # en_diary's 10: about 4 minutes on 2 cores
+    python -m benchmarks ser --sets diary singles # ... and the 49 single utterances (long)
     python -m benchmarks ser --update-readme      # ... and write the table into the README
     python -m benchmarks ser --quick --out DIR    # a tiny checkpoint, 3 utterances (smoke)
 
@@ -12,7 +13,8 @@ random weights, saved as safetensors and loaded through the analyser as a user's
 is. Its speed is that model's (the same operations on tensors of the same shapes); its
 scores mean nothing. Each analyser gets the utterances as the pipeline hands them over
 (int16 in memory), ``batch`` utterances per ``analyse_many`` call; the clock runs over
-every call of a pass, after one untimed warm-up pass; median of ``--reps`` passes.
+every call of a pass, after one untimed warm-up call (the set's first utterance: first-call
+set-up, not the work); median of ``--reps`` passes.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ import json
 import resource
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ from benchmarks.common import (
     machine_slug,
     summary,
 )
-from benchmarks.ser_inputs import build_checkpoint, utterance_sets
+from benchmarks.ser_inputs import SETS, build_checkpoint, utterance_sets
 from benchmarks.ser_report import markdown, update_readme
 
 
@@ -58,10 +59,15 @@ def measure(
             def one_pass(groups: list[list[np.ndarray]] = groups) -> list[Any]:
                 return [r for group in groups for r in analyser.analyse_many(group)]
 
+            analyser.analyse_many(audios[:1])  # the untimed warm-up
             calls.clear()
-            windows = sum(r.windows for r in one_pass())  # the untimed warm-up
-            forwards = len(calls)
-            times = [_timed(one_pass) for _ in range(reps)]
+            times, done = [], []
+            for _ in range(reps):
+                t0 = time.perf_counter()
+                done = one_pass()
+                times.append(time.perf_counter() - t0)
+            forwards = len(calls) // reps
+            windows = sum(r.windows for r in done)
             out[f"{name} | {batch}"] = {
                 "set": name,
                 "batch": batch,
@@ -77,13 +83,9 @@ def measure(
     return out
 
 
-def _timed(fn: Callable[[], Any]) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
-
-
-def run(quick: bool, reps: int, batches: list[int], threads: int | None) -> dict[str, Any]:
+def run(
+    quick: bool, reps: int, batches: list[int], threads: int | None, names: list[str]
+) -> dict[str, Any]:
     import torch
 
     from streamemo.default_plugins.transformers_audio import TransformersVoiceEmotion
@@ -91,7 +93,7 @@ def run(quick: bool, reps: int, batches: list[int], threads: int | None) -> dict
 
     if threads:
         torch.set_num_threads(threads)
-    sets = utterance_sets(quick)
+    sets = utterance_sets(quick, names)
     results: dict[str, Any] = {"torch_threads": torch.get_num_threads(), "sets": {}}
     for name, audios in sets.items():
         lengths = [len(a) / SAMPLE_RATE for a in audios]
@@ -124,7 +126,8 @@ def run(quick: bool, reps: int, batches: list[int], threads: int | None) -> dict
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks ser", description=__doc__.split("\n")[0])
     p.add_argument("--reps", type=int, default=3, help="timed passes per setting (3)")
-    p.add_argument("--batch", type=int, nargs="+", default=[1, 8, 64], help="utterances per call")
+    p.add_argument("--batch", type=int, nargs="+", default=[1, 10], help="utterances per call")
+    p.add_argument("--sets", nargs="+", choices=SETS, default=["diary"], help="utterances (diary)")
     p.add_argument("--threads", type=int, help="torch threads (default: torch's own)")
     p.add_argument("--quick", action="store_true", help="a tiny checkpoint, 3 utterances, 1 pass")
     p.add_argument("--out", type=Path, default=RESULTS, help=f"folder for the JSON ({RESULTS})")
@@ -140,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         "reps": reps,
         "load_before": loadavg(),
     }
-    results.update(run(a.quick, reps, a.batch, a.threads))
+    results.update(run(a.quick, reps, a.batch, a.threads, a.sets))
     results["load_after"], results["duration_s"] = loadavg(), time.monotonic() - started
     a.out.mkdir(parents=True, exist_ok=True)
     name = f"{date.today():%Y-%m-%d}-{machine_slug(info)}-ser{'-quick' if a.quick else ''}.json"
