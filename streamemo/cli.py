@@ -105,6 +105,9 @@ def _parser() -> argparse.ArgumentParser:
 
     add_calibrate(sub)
     add_diary(sub)
+    from streamemo.batch.command import add_parser as add_batch
+
+    add_batch(sub)
     return parser
 
 
@@ -149,6 +152,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from streamemo.calibration.command import calibrate_command
 
             return calibrate_command(args, pm)
+        if args.command == "batch":
+            from streamemo.batch.command import batch_command
+
+            return batch_command(args, pm)
         if args.command == "serve":
             from streamemo.serving.command import serve_command
 

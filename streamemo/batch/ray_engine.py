@@ -1,0 +1,127 @@
+"""The Ray engine: the same files on a Ray cluster. One actor per worker holds the
+models (``num_cpus=1`` each, ``num_gpus`` when asked); the driver sends each file's
+bytes (the nodes need not share a disk) and writes the results itself, exactly as the
+local engine's driver does. An actor that dies (its node lost, its process killed) is
+replaced and its file given to the new one, up to ``RETRIES`` times."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from typing import Any
+
+from streamemo.batch.engine import Job, Report
+from streamemo.batch.worker import Setup
+from streamemo.errors import InputError, StreamemoError, one_line
+
+log = logging.getLogger("streamemo")
+RETRIES = 3  # deaths of a file's actor before the file counts as failed
+CONNECT_TIMEOUT_S = 5.0
+
+
+def check_ray(address: str | None) -> None:
+    """Ray is installed and the address answers (one line, before any model loads)."""
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        raise InputError(
+            "--engine ray needs Ray: pip install 'streamemo[ray]' (or 'ray[default]>=2.9')"
+        ) from None
+    if not address or address == "auto":
+        return
+    hostport = address.removeprefix("ray://")
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit():
+        raise InputError(f"--address {address!r}: give HOST:PORT, e.g. 10.0.0.5:6379")
+    try:
+        socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as exc:
+        raise InputError(
+            f"--address {address!r}: no Ray cluster answers there ({exc.strerror or exc}): "
+            "start one with `ray start --head` or check the address"
+        ) from None
+
+
+class RayEngine:
+    def __init__(self, setup: Setup, workers: int, address: str | None, num_gpus: float = 0):
+        self.setup = setup
+        self.workers = workers
+        self.address = address
+        self.num_gpus = num_gpus
+
+    def __call__(self, jobs: list[Job], report: Report) -> None:
+        import ray
+
+        from streamemo.batch.worker import Worker
+
+        ray.init(
+            address=self.address,
+            logging_level=logging.WARNING,
+            log_to_driver=False,
+            configure_logging=False,
+            **({} if self.address else {"include_dashboard": False}),
+        )
+        actor_class = ray.remote(num_cpus=1, num_gpus=self.num_gpus, max_restarts=0)(Worker)
+        actors: list[Any] = []
+        try:
+            self._run(ray, actor_class, actors, jobs, report)
+        finally:
+            for actor in actors:
+                ray.kill(actor)
+            ray.shutdown()
+
+    def _run(self, ray, actor_class, actors: list, jobs: list[Job], report: Report) -> None:
+        from ray.exceptions import ActorDiedError, RayActorError, RayTaskError
+
+        waiting = list(reversed(jobs))  # pop() takes the first
+        running: dict[Any, tuple[Any, Job]] = {}
+        started = 0
+
+        def new_actor() -> Any:
+            nonlocal started
+            started += 1
+            actor = actor_class.remote(self.setup)
+            try:
+                pid = ray.get(actor.pid.remote())
+            except (RayActorError, ActorDiedError, RayTaskError) as exc:
+                raise StreamemoError(f"a Ray worker could not start: {_cause(exc)}") from None
+            log.info("ray worker %d ready: pid %d", started, pid)
+            actors.append(actor)
+            return actor
+
+        def give(actor: Any) -> None:
+            job = waiting.pop()
+            job.attempts += 1
+            data = ray.put(job.path.read_bytes())
+            running[actor.analyse_bytes.remote(job.path.name, data)] = (actor, job)
+            report.started(job)
+
+        for _ in range(min(self.workers, len(jobs))):
+            give(new_actor())
+        while running:
+            ready, _ = ray.wait(list(running), num_returns=1, timeout=0.5)
+            for ref in ready:
+                actor, job = running.pop(ref)
+                try:
+                    result = ray.get(ref)
+                except (RayActorError, ActorDiedError) as exc:
+                    actors.remove(actor)
+                    if job.attempts >= RETRIES:
+                        report.failed(job, f"its Ray worker died {job.attempts} times")
+                    else:
+                        log.info("ray: a worker died (%s): %s again", _cause(exc), job.path.name)
+                        waiting.append(job)
+                    actor = new_actor()
+                except RayTaskError as exc:
+                    report.failed(job, _cause(exc))
+                else:
+                    report.done(job, result)
+                if waiting:
+                    give(actor)
+
+
+def _cause(exc: BaseException) -> str:
+    cause = getattr(exc, "cause", None)
+    from streamemo.batch.worker import reason
+
+    return reason(cause) if isinstance(cause, BaseException) else one_line(exc).split("\n")[0]
