@@ -1,7 +1,7 @@
 """How pleasant an emotion is (its valence), so that a day can have a mood in [-1, 1].
 
-The fused labels of the built-in setup, and the usual names other models give them.
-A label not listed counts as neutral (0): it moves neither way.
+Per emotion, whatever a model calls it (``streamemo.scores.canonical``: HAPPY, joy and
+기쁨 are joy). A label of another kind counts as neutral (0): it moves neither way.
 """
 
 from __future__ import annotations
@@ -9,26 +9,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from streamemo.scores import canonical
+
 VALENCE: Mapping[str, float] = {
     "joy": 1.0,
-    "happy": 1.0,
-    "happiness": 1.0,
-    "love": 1.0,
     "surprise": 0.3,
     "neutral": 0.0,
-    "calm": 0.3,
     "sadness": -1.0,
-    "sad": -1.0,
     "anger": -1.0,
-    "angry": -1.0,
     "fear": -0.8,
-    "anxious": -0.8,
     "disgust": -0.8,
 }
 
 
 def valence(label: str) -> float:
-    return VALENCE.get(label.lower(), 0.0)
+    return VALENCE.get(canonical(label), 0.0)
 
 
 def mood(emotion: Mapping[str, Any] | None) -> float | None:
