@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.calibration_table import markdown, update_readme
-from benchmarks.common import REPO, RESULTS, machine, machine_slug, shared_path
+from benchmarks.common import REPO, RESULTS, machine, machine_slug, publish, shared_path
 from benchmarks.ser_eval import evaluate
 
 GAP_S = 0.8
@@ -171,13 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="streamemo-bench-calibration-") as tmp:
         results.update(run(Path(tmp)))
     results["duration_s"] = time.monotonic() - started
-    a.out.mkdir(parents=True, exist_ok=True)
     name = f"{date.today():%Y-%m-%d}-{machine_slug(info)}-calibration.json"
-    (a.out / name).write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
-    text = markdown(results)
-    print(text)
-    if a.update_readme:
-        update_readme(REPO / "benchmarks" / "README.md", text)
+    publish(results, a.out, name, markdown(results), update_readme if a.update_readme else None)
     return 0
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common import replace_marked
+
 START = (
     "<!-- calibration:start (python -m benchmarks calibration --update-readme writes this part) -->"
 )
@@ -74,7 +76,4 @@ def markdown(r: dict[str, Any]) -> str:
 
 
 def update_readme(path: Path, text: str) -> None:
-    old = path.read_text(encoding="utf-8")
-    head, rest = old.split(START, 1)
-    tail = rest.split(END, 1)[1]
-    path.write_text(f"{head}{START}\n{text}\n{END}{tail}", encoding="utf-8")
+    replace_marked(path, START, END, text)

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -368,3 +369,33 @@ def python() -> str:
 
 def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def replace_marked(path: Path, start: str, end: str, text: str, heading: str = "") -> None:
+    """The part of a README between two marker lines becomes ``text``; with no markers
+    yet, the part is added at the end under ``heading``."""
+    old = path.read_text(encoding="utf-8")
+    if start not in old:
+        path.write_text(
+            f"{old.rstrip()}\n\n{heading}\n\n{start}\n{text}\n{end}\n", encoding="utf-8"
+        )
+        return
+    head, rest = old.split(start, 1)
+    tail = rest.split(end, 1)[1]
+    path.write_text(f"{head}{start}\n{text}\n{end}{tail}", encoding="utf-8")
+
+
+def publish(
+    results: dict[str, Any],
+    folder: Path,
+    name: str,
+    text: str,
+    update: Callable[[Path, str], None] | None = None,
+) -> None:
+    """A run's results kept as ``folder/name`` (JSON), its table printed, and with
+    ``update`` (the report's update_readme) written into benchmarks/README.md."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    print(text)
+    if update is not None:
+        update(REPO / "benchmarks" / "README.md", text)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import json
 import subprocess
 import sys
 import tempfile
@@ -33,7 +32,16 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import diary_data
-from benchmarks.common import REPO, RESULTS, loadavg, machine, machine_slug, percentiles, summary
+from benchmarks.common import (
+    REPO,
+    RESULTS,
+    loadavg,
+    machine,
+    machine_slug,
+    percentiles,
+    publish,
+    summary,
+)
 from benchmarks.diary_report import markdown, update_readme
 
 
@@ -146,13 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     results.update(run(a.days, a.reps, a.cli_reps, a.writes))
     results["load_after"], results["duration_s"] = loadavg(), time.monotonic() - started
-    a.out.mkdir(parents=True, exist_ok=True)
     name = f"{date.today():%Y-%m-%d}-{machine_slug(info)}-diary{'-quick' if a.quick else ''}.json"
-    (a.out / name).write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
-    text = markdown(results)
-    print(text)
-    if a.update_readme:
-        update_readme(REPO / "benchmarks" / "README.md", text)
+    publish(results, a.out, name, markdown(results), update_readme if a.update_readme else None)
     return 0
 
 

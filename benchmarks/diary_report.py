@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common import replace_marked
+
 START = "<!-- diary:start (python -m benchmarks diary --update-readme writes this part) -->"
 END = "<!-- diary:end -->"
 GOAL_S, WRITE_GOAL_MS = 1.0, 5.0
@@ -49,7 +51,4 @@ def _s(stat: dict[str, Any]) -> str:
 
 
 def update_readme(path: Path, text: str) -> None:
-    old = path.read_text(encoding="utf-8")
-    head, rest = old.split(START, 1)
-    tail = rest.split(END, 1)[1]
-    path.write_text(f"{head}{START}\n{text}\n{END}{tail}", encoding="utf-8")
+    replace_marked(path, START, END, text)

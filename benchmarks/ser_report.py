@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common import replace_marked
+
 START = "<!-- ser:start (python -m benchmarks ser --update-readme writes this part) -->"
 END = "<!-- ser:end -->"
 HEADING = "## Speech-emotion throughput: the seed's model against a transformers checkpoint"
@@ -53,13 +55,4 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 def update_readme(path: Path, text: str) -> None:
-    """Replace the part between the markers; the first time, add the section at the end."""
-    old = path.read_text(encoding="utf-8")
-    if START not in old:
-        path.write_text(
-            f"{old.rstrip()}\n\n{HEADING}\n\n{START}\n{text}\n{END}\n", encoding="utf-8"
-        )
-        return
-    head, rest = old.split(START, 1)
-    tail = rest.split(END, 1)[1]
-    path.write_text(f"{head}{START}\n{text}\n{END}{tail}", encoding="utf-8")
+    replace_marked(path, START, END, text, HEADING)

@@ -20,7 +20,6 @@ set-up, not the work); median of ``--reps`` passes.
 from __future__ import annotations
 
 import argparse
-import json
 import resource
 import tempfile
 import time
@@ -31,13 +30,13 @@ from typing import Any
 import numpy as np
 
 from benchmarks.common import (
-    REPO,
     RESULTS,
     SAMPLE_RATE,
     loadavg,
     log,
     machine,
     machine_slug,
+    publish,
     summary,
 )
 from benchmarks.ser_inputs import SETS, build_checkpoint, utterance_sets
@@ -145,13 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     results.update(run(a.quick, reps, a.batch, a.threads, a.sets))
     results["load_after"], results["duration_s"] = loadavg(), time.monotonic() - started
-    a.out.mkdir(parents=True, exist_ok=True)
     name = f"{date.today():%Y-%m-%d}-{machine_slug(info)}-ser{'-quick' if a.quick else ''}.json"
-    (a.out / name).write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
-    text = markdown(results)
-    print(text)
-    if a.update_readme:
-        update_readme(REPO / "benchmarks" / "README.md", text)
+    publish(results, a.out, name, markdown(results), update_readme if a.update_readme else None)
     return 0
 
 
