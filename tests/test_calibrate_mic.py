@@ -19,26 +19,14 @@ from tests.test_calibrate import GAP, _wav, expected_baseline, neutral_clips, vo
 from tests.test_mic import VirtualMic
 
 
-class CalibrationMic(VirtualMic):
-    def __init__(self) -> None:
-        self.script = shared("tools/vmic.sh")
-        self.env = {**os.environ, "VMIC_DIR": "/tmp/streamemo-vmic-calibrate",
-                    "VMIC_RATE": "16000", "VMIC_VENV": sys.prefix}  # fmt: skip
-        self.start()
-        exports = self._run("env").stdout
-        self.client_env = dict(
-            line.removeprefix("export ").split("=", 1) for line in exports.splitlines()
-        )
-
-
 @pytest.fixture(scope="module")
 def mic():
-    virtual = CalibrationMic()
+    virtual = VirtualMic(16000, "calibrate", venv=sys.prefix)  # this module's own daemon
     yield virtual
     virtual.stop()
 
 
-def _start(mic: CalibrationMic, home: Path, *args: str) -> subprocess.Popen:
+def _start(mic: VirtualMic, home: Path, *args: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "streamemo", "calibrate", *args],
         cwd=REPO,

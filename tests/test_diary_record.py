@@ -236,24 +236,9 @@ def test_bad_input_is_one_line_before_anything_loads_or_is_created(tmp_path, spe
 
 
 # -- live: the virtual microphone, signals, kill -9 -------------------------------------
-class DiaryMic(VirtualMic):
-    """A virtual microphone of this module's own (test_mic's may be in use meanwhile),
-    reached with the project's own sounddevice."""
-
-    def __init__(self) -> None:
-        self.script = shared("tools/vmic.sh")
-        self.env = {**os.environ, "VMIC_DIR": "/tmp/streamemo-vmic-diary",
-                    "VMIC_RATE": "16000", "VMIC_VENV": sys.prefix}  # fmt: skip
-        self.start()
-        exports = self._run("env").stdout
-        self.client_env = dict(
-            line.removeprefix("export ").split("=", 1) for line in exports.splitlines()
-        )
-
-
 @pytest.fixture(scope="module")
 def mic():
-    virtual = DiaryMic()
+    virtual = VirtualMic(16000, "diary", venv=sys.prefix)  # this module's own daemon
     yield virtual
     virtual.stop()
 

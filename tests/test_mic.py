@@ -19,11 +19,16 @@ NO_PULSE = {"PULSE_SERVER": "", "PULSE_CLIENTCONFIG": "/nonexistent", "PULSE_COO
 
 
 class VirtualMic:
-    """One PulseAudio daemon with a virtual microphone at ``rate``, in its own folder."""
+    """One PulseAudio daemon with a virtual microphone at ``rate``, in its own folder
+    (``name``: another module's own, so that two test files never share a daemon;
+    ``venv``: the environment whose sounddevice the script checks it with)."""
 
-    def __init__(self, rate: int):
+    def __init__(self, rate: int, name: str = "", venv: str | None = None):
         self.script = shared("tools/vmic.sh")
-        self.env = {**os.environ, "VMIC_DIR": f"/tmp/streamemo-vmic-{rate}", "VMIC_RATE": str(rate)}
+        self.env = {**os.environ, "VMIC_DIR": f"/tmp/streamemo-vmic-{name or rate}",
+                    "VMIC_RATE": str(rate)}  # fmt: skip
+        if venv:
+            self.env["VMIC_VENV"] = venv
         self.start()
         exports = self._run("env").stdout
         self.client_env = dict(
