@@ -21,6 +21,7 @@ from streamemo.events import AudioEmotion
 from streamemo.factory_options import check_options
 from tests import tiny_ser
 from tests.conftest import REPO, run_cli, shared
+from tests.hf_cache import fill_cache
 
 EN = REPO / "configs" / "en.toml"
 SEVEN = {"joy", "sadness", "anger", "fear", "surprise", "disgust", "neutral"}
@@ -98,7 +99,7 @@ def _offline_env(cache: Path) -> dict[str, str]:
 
 
 def test_hub_id_from_an_offline_hf_cache(folder: Path, tmp_path: Path) -> None:
-    tiny_ser.fill_cache(folder, tmp_path / "hub", "testorg/tiny-ser")
+    fill_cache(folder, tmp_path / "hub", "testorg/tiny-ser")
     out = tmp_path / "out.jsonl"
     done = run_cli(
         "-q", "run", "--input", str(shared("audio/en/utterances/en_14_anger.wav")),

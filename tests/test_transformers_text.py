@@ -6,7 +6,6 @@ and loaded through the same code path a user's ``-o text.model=...`` takes.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -20,6 +19,7 @@ import pytest
 from streamemo.default_plugins.transformers_text import TransformersTextEmotion
 from streamemo.errors import ConfigError, ModelNotFoundError
 from streamemo.events import TextEmotion
+from tests.hf_cache import fill_cache
 
 LABELS = ["joy", "anger", "sadness"]
 POSITIONS = 64  # max_position_embeddings: longer inputs crash unless truncated
@@ -269,23 +269,8 @@ def _offline(model: str, cache: Path) -> subprocess.CompletedProcess:
     )
 
 
-def _fill_cache(model_dir: Path, cache: Path, repo_id: str, commit: str) -> Path:
-    """The layout ``hf download`` leaves: blobs, a snapshot of symlinks, refs/main."""
-    repo = cache / f"models--{repo_id.replace('/', '--')}"
-    snapshot = repo / "snapshots" / commit
-    (repo / "blobs").mkdir(parents=True)
-    snapshot.mkdir(parents=True)
-    for file in model_dir.iterdir():
-        blob = hashlib.sha256(file.read_bytes()).hexdigest()
-        shutil.copyfile(file, repo / "blobs" / blob)
-        (snapshot / file.name).symlink_to(Path("..", "..", "blobs", blob))
-    (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text(commit, encoding="utf-8")
-    return snapshot
-
-
 def test_hub_id_loads_from_offline_cache(model_dir: Path, tmp_path: Path) -> None:
-    snapshot = _fill_cache(model_dir, tmp_path / "hub", REPO_ID, COMMIT)
+    snapshot = fill_cache(model_dir, tmp_path / "hub", REPO_ID, COMMIT)
     done = _offline(REPO_ID, tmp_path / "hub")
     assert done.returncode == 0, done.stderr[-2000:]
     lines = dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)

@@ -3,9 +3,7 @@ the way the hub holds them: a folder, or an HF cache with blobs, a snapshot and 
 
 from __future__ import annotations
 
-import hashlib
 import json
-import shutil
 from pathlib import Path
 
 SUPERB_LABELS = ["neu", "hap", "ang", "sad"]  # superb/wav2vec2-base-superb-er's id2label
@@ -104,24 +102,7 @@ def edit_json(path: Path, **changes: object) -> None:
     path.write_text(json.dumps(data), encoding="utf-8")
 
 
-def fill_cache(model_dir: Path, cache: Path, repo_id: str) -> Path:
-    """The layout ``hf download`` leaves in HF_HUB_CACHE; returns the snapshot folder."""
-    commit = hashlib.sha1(repo_id.encode()).hexdigest()
-    repo = cache / f"models--{repo_id.replace('/', '--')}"
-    snapshot = repo / "snapshots" / commit
-    (repo / "blobs").mkdir(parents=True)
-    snapshot.mkdir(parents=True)
-    for file in model_dir.iterdir():
-        blob = hashlib.sha256(file.read_bytes()).hexdigest()
-        shutil.copyfile(file, repo / "blobs" / blob)
-        (snapshot / file.name).symlink_to(Path("..", "..", "blobs", blob))
-    (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text(commit, encoding="utf-8")
-    return snapshot
-
-
 # a module that, if anything ever imported it, leaves a file behind (format in: marker=PATH)
 EVIL = """
-from pathlib import Path
 Path({marker!r}).write_text("code from the model folder ran")
 """
