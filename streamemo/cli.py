@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from streamemo import __version__
+from streamemo.cli_options import add_config_options
 from streamemo.errors import StreamemoError
 
 if TYPE_CHECKING:
@@ -18,17 +19,6 @@ if TYPE_CHECKING:
 
 EXIT_USAGE = 2
 EXIT_LOST = 1  # the run ended, but a sink or observer did not get every event
-
-
-def _override_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "-o",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config key, e.g. -o audio.model=DIR (repeatable)",
-    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
         "microphone); a file-reading one with no input configured gives way to the built-in "
         "default. --device and --realtime go to the chosen source, when it takes them.",
     )
-    run.add_argument("--config", metavar="FILE", help="a TOML config, e.g. configs/offline-en.toml")
+    add_config_options(run)
     run.add_argument(
         "--input",
         metavar="FILE",
@@ -72,7 +62,6 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SPEC",
         help="where events go: console, jsonl:PATH, ... (repeatable; default from config)",
     )
-    _override_option(run)
 
     sub.add_parser("plugins", help="list loaded plugins, their hooks and the stages they register")
     sub.add_parser(
@@ -94,10 +83,7 @@ def _parser() -> argparse.ArgumentParser:
         "are built once and get every stream's events. Other [serve] options (max_streams, "
         "idle_timeout_s, ...) are in the README.",
     )
-    serve.add_argument(
-        "--config", metavar="FILE", help="a TOML config, e.g. configs/offline-en.toml"
-    )
-    _override_option(serve)
+    add_config_options(serve)
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8765; 0: any free one)")
     from streamemo.calibration.command import add_parser as add_calibrate

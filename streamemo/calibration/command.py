@@ -16,6 +16,7 @@ import pluggy
 from streamemo.calibration.capture import MIC_SECONDS, open_source, read, stderr
 from streamemo.calibration.speech import MIN_SPEECH_S, check, find_speech
 from streamemo.calibration.store import check_writable, target, write
+from streamemo.cli_options import add_config_options
 from streamemo.default_plugins.voice_emotion.baselines import personal_path
 from streamemo.errors import ConfigError, InputError
 
@@ -50,13 +51,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="store it by name (baselines/NAME.json in the data folder), for several people: "
         "-o audio.baseline=NAME, or \"baseline\": NAME in a serve client's hello",
     )  # fmt: skip
-    calibrate.add_argument(
-        "--config", metavar="FILE", help="a TOML config: its [source] (and [segmenter]) are used"
+    add_config_options(
+        calibrate,
+        "a TOML config: its [source] (and [segmenter]) are used",
+        "source.samplerate=48000",
     )
-    calibrate.add_argument(
-        "-o", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-        help="override a config key, e.g. -o source.samplerate=48000 (repeatable)",
-    )  # fmt: skip
     calibrate.add_argument(
         "--min-speech", type=float, default=MIN_SPEECH_S, metavar="S",
         help=f"the least speech (seconds, as the VAD times it) to take (default {MIN_SPEECH_S:g})",

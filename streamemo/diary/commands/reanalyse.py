@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from streamemo.cli_options import add_config_options
 from streamemo.diary.commands.listing import entry_line, open_diary
 from streamemo.diary.store import Diary, DiaryError
 
@@ -23,11 +24,7 @@ def add(actions: argparse._SubParsersAction) -> list[argparse.ArgumentParser]:
         "and -o options given (e.g. a better voice model), and replace its utterances.",
     )
     again.add_argument("id", type=int, metavar="ID", help="the entry's number (see diary list)")
-    again.add_argument("--config", metavar="FILE", help="a TOML config, as for streamemo run")
-    again.add_argument(
-        "-o", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-        help="override a config key, e.g. -o audio.baseline=female (repeatable)",
-    )  # fmt: skip
+    add_config_options(again, "a TOML config, as for streamemo run", "audio.baseline=female")
     again.set_defaults(diary_run=reanalyse)
     return [again]
 

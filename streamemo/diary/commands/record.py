@@ -14,6 +14,8 @@ import shlex
 import sys
 import time
 
+from streamemo.cli_options import add_config_options
+
 SINKS = ["console"]  # the live view on a terminal, plain lines otherwise
 
 
@@ -30,11 +32,7 @@ def add(actions: argparse._SubParsersAction) -> list[argparse.ArgumentParser]:
         "--device", metavar="NAME|INDEX", help="the microphone (see `streamemo devices`)"
     )
     record.add_argument("--realtime", action="store_true", help="pace --input at real speed")
-    record.add_argument("--config", metavar="FILE", help="a TOML config, as for streamemo run")
-    record.add_argument(
-        "-o", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-        help="override a config key, e.g. -o audio.baseline=female (repeatable)",
-    )  # fmt: skip
+    add_config_options(record, "a TOML config, as for streamemo run", "audio.baseline=female")
     record.add_argument(
         "--keep-audio",
         action="store_true",
