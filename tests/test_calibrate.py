@@ -149,7 +149,7 @@ def test_unusable_speech_is_one_line_and_writes_nothing(case, neutral, tmp_path)
     ("args", "message"),
     [
         (["--input", "/no/such.wav"], "input file '/no/such.wav' not found"),
-        (["--out", "{tmp}/notes.txt/b.json"], "'{tmp}/notes.txt' is not a folder you can write"),
+        (["--out", "{tmp}/notes.txt/b.json"], "'{tmp}/notes.txt' is a file, not a folder"),
         (["--out", "{tmp}"], "is a folder: give a file name"),
         (["--name", "../x"], "--name '../x': 1-64 letters, digits"),
         (["--name", "male"], "and not male, female, personal"),

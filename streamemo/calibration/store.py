@@ -19,6 +19,7 @@ from streamemo.default_plugins.voice_emotion.baselines import (
     personal_path,
 )
 from streamemo.errors import ConfigError
+from streamemo.paths import cannot_create
 
 if TYPE_CHECKING:  # stats imports torch (the MFCC code): not for --help
     from streamemo.calibration.stats import Baseline
@@ -43,13 +44,10 @@ def check_writable(path: Path) -> None:
     """Before recording, creating nothing: the file can be written (one line otherwise)."""
     if path.is_dir():
         raise ConfigError(f"--out {str(path)!r} is a folder: give a file name (.json)")
-    folder = path.parent
-    while not folder.exists():  # the folders that writing would create
-        folder = folder.parent
-    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+    if why := cannot_create(path):
         raise ConfigError(
-            f"cannot write the baseline {str(path)!r}: {str(folder)!r} is not a folder you "
-            "can write; give --out PATH in one"
+            f"cannot write the baseline {str(path)!r}: {why}; give --out PATH in a folder "
+            "you can write"
         )
 
 

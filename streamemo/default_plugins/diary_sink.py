@@ -16,6 +16,7 @@ from pathlib import Path
 
 from streamemo.api import Event, Sink, StatusEvent, event_to_dict, hookimpl
 from streamemo.diary.store import Diary, DiaryError, default_path
+from streamemo.paths import cannot_create
 
 
 class DiarySink(Sink):
@@ -49,13 +50,10 @@ class DiarySink(Sink):
         path = Path(target).expanduser() if target else default_path()
         if path.is_dir():
             raise DiaryError(f"--sink diary:{target}: {str(path)!r} is a folder: name a file")
-        folder = path.parent
-        while not folder.exists():  # the folders the sink would create
-            folder = folder.parent
-        if not path.exists() and not folder.is_dir():
+        if not path.exists() and (why := cannot_create(path)):
             raise DiaryError(
-                f"cannot create the diary {str(path)!r}: {str(folder)!r} is a file, not a "
-                "folder; give a --sink diary:PATH in a folder you can write"
+                f"cannot create the diary {str(path)!r}: {why}; give a --sink diary:PATH in a "
+                "folder you can write"
             )
 
     def close(self) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from streamemo.api import ConfigError, Event, Sink, event_to_json, hookimpl
+from streamemo.paths import cannot_create
 
 
 class JsonlSink(Sink):
@@ -49,21 +49,10 @@ class JsonlSink(Sink):
                     "choose another path"
                 ) from None
             return
-        folder = path.parent
-        while not folder.exists():  # the folders the sink would create
-            folder = folder.parent
-        if not folder.is_dir():
+        if why := cannot_create(path):
             raise ConfigError(
-                f"--sink jsonl:{target}: cannot create {target!r}: {str(folder)!r} is a file, "
-                "not a folder"
+                f"--sink jsonl:{target}: cannot create {target!r}: {why}; choose another path"
             )
-        try:  # a file that vanishes again: access() would say yes to root on a read-only disk
-            tempfile.TemporaryFile(dir=folder).close()
-        except OSError as exc:
-            raise ConfigError(
-                f"--sink jsonl:{target}: cannot create {target!r}: cannot write in "
-                f"{str(folder)!r} ({exc.strerror or exc}); choose another path"
-            ) from None
 
 
 @hookimpl

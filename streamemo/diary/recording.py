@@ -5,7 +5,6 @@ as audio, and a sink that holds a new analysis until it is whole."""
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from streamemo.diary.kept_audio import KeptAudio
 from streamemo.diary.store import Diary, DiaryError, default_path
 from streamemo.events import Event, event_to_dict
 from streamemo.frames import Block, Notice
+from streamemo.paths import cannot_create
 from streamemo.stages import Sink, Source
 
 log = logging.getLogger("streamemo")
@@ -29,13 +29,10 @@ def check_db(path: Path) -> None:
     if path.exists():
         Diary(path, create=False).close()  # a folder, not a diary, a newer schema: one line
         return
-    folder = path.parent
-    while not folder.exists():  # the folders the diary would create
-        folder = folder.parent
-    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+    if why := cannot_create(path):
         raise DiaryError(
-            f"cannot create the diary {str(path)!r}: {str(folder)!r} is not a folder you "
-            "can write; give a --db path in one"
+            f"cannot create the diary {str(path)!r}: {why}; give a --db path in a folder you "
+            "can write"
         )
 
 
