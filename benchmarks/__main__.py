@@ -9,6 +9,7 @@
     python -m benchmarks ser                 # speech-emotion throughput (ser_throughput.py)
     python -m benchmarks ser-eval DIR        # a voice analyser on labelled clips (ser_eval.py)
     python -m benchmarks calibration         # personal voice baselines (calibration_report.py)
+    python -m benchmarks batch               # batch: 1 vs 2 workers, Ray (batch_throughput.py)
 
 Run it from the repository root with ../shared beside it (or $STREAMEMO_SHARED).
 """
@@ -116,6 +117,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import ser_eval
 
         return ser_eval.main(rest[1:])
+    if rest[:1] == ["batch"]:  # streamemo batch: 1 worker, 2 workers, the Ray engine
+        from benchmarks import batch_throughput
+
+        return batch_throughput.main(rest[1:])
     if rest[:1] == ["calibration"]:  # personal baselines against the presets
         from benchmarks import calibration_report
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -280,3 +281,30 @@ def test_ctrl_c_keeps_finished_files_and_a_rerun_goes_on(tmp_path, clips):
     again = batch(str(folder), "--out", str(out), *FAST)
     assert again.returncode == 0, again.stderr
     assert f"{12 - len(done)} analysed, {len(done)} done before" in again.stdout
+
+
+def test_a_terminal_gets_a_progress_bar(tmp_path, clips):
+    from tests.terminal import Terminal, have_tmux
+
+    if not have_tmux():
+        pytest.skip("needs tmux (apt install tmux)")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for clip in clips[:2]:
+        shutil.copy(clip, folder / clip.name)
+    out = tmp_path / "out"
+    term = Terminal(f"batch-{os.getpid()}", width=150, height=20)
+    try:
+        term.type(
+            f"cd {REPO} && {sys.executable} -m streamemo batch {folder} --out {out} "
+            f"{' '.join(FAST)}; echo EXIT=$?",
+            "Enter",
+        )
+        bar = term.wait_for("/2 files", timeout=120)
+        assert "x real time" in bar and "of audio" in bar
+        assert "━" in bar  # rich's bar, not the plain lines
+        done = term.wait_for(lambda screen: re.search(r"EXIT=\d", screen), timeout=300)
+    finally:
+        term.close()
+    assert "EXIT=0" in done and "batch: 2 files: 2 analysed" in done
+    assert "streamemo: batch 1/2" not in done  # no plain lines on a terminal

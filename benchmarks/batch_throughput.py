@@ -1,0 +1,179 @@
+"""``streamemo batch`` throughput: the 49 shared single utterances, 1 worker against 2,
+and the Ray engine (a Ray head started here, on this machine) against the local one.
+
+    python -m benchmarks batch                 # 1 worker, 2 workers, Ray 2 workers; 2 reps
+    python -m benchmarks batch --reps 3 --fast # text and voice models off: Whisper alone
+
+Each run is a fresh ``streamemo batch`` process on a fresh --out (nothing skipped),
+timed from its start to its exit: the workers' model loading, and for Ray the
+connection to the head, are inside the time; starting the Ray head is not. The runs
+alternate (1, 2, Ray, 1, 2, Ray, ...) so that the machine's other load falls on all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import (
+    REPO,
+    RESULTS,
+    bench_env,
+    loadavg,
+    log,
+    machine,
+    machine_slug,
+    python,
+    shared_path,
+)
+
+FAST = ["-o", "text.enabled=false", "-o", "audio.enabled=false"]
+
+
+def _ray_cli() -> str:
+    found = Path(sys.executable).with_name("ray")
+    return str(found) if found.exists() else shutil.which("ray") or "ray"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def audio_seconds(folder: Path) -> float:
+    import soundfile
+
+    return sum(soundfile.info(str(p)).duration for p in sorted(folder.glob("*.wav")))
+
+
+def one_run(folder: Path, out: Path, extra: list[str]) -> dict[str, Any]:
+    cmd = [python(), "-m", "streamemo", "-q", "batch", str(folder), "--out", str(out), *extra]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    done = subprocess.run(cmd, cwd=REPO, env=bench_env(), capture_output=True, text=True)
+    wall = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # the batch process and its (waited-for) worker processes; a Ray actor is the
+    # raylet's child, not ours: its CPU time is not in here
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {done.returncode}:\n{done.stderr[-2000:]}")
+    files = json.loads((out / ".streamemo-batch.json").read_text())["files"]
+    return {
+        "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 1),
+        "load_after": loadavg()[0],
+        "files": len(files),
+        "utterances": sum(f["utterances"] for f in files.values()),
+        "summary": done.stdout.strip().splitlines()[-1],
+    }
+
+
+def texts(out: Path) -> dict[str, list[str]]:
+    found = {}
+    for path in sorted(out.glob("*.jsonl")):
+        lines = [json.loads(line) for line in path.read_text().splitlines()]
+        found[path.name] = [e["text"] for e in lines if e["type"] == "utterance"]
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks batch", description=__doc__)
+    p.add_argument("--reps", type=int, default=2, help="runs of each setup (median; 2)")
+    p.add_argument("--fast", action="store_true", help="text and voice models off")
+    p.add_argument("--no-ray", action="store_true", help="the local engine only")
+    p.add_argument("--out", type=Path, default=RESULTS, help=f"folder for the JSON ({RESULTS})")
+    args = p.parse_args(argv)
+    folder = shared_path("audio/en/utterances")
+    extra = FAST if args.fast else []
+    setups: dict[str, list[str]] = {
+        "local, 1 worker": ["--workers", "1"],
+        "local, 2 workers": ["--workers", "2"],
+    }
+    head = None
+    if not args.no_ray:
+        port = _free_port()
+        ray_tmp = tempfile.mkdtemp(prefix="streamemo-bench-ray-")
+        subprocess.run(
+            [
+                _ray_cli(), "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}",
+                "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats",
+            ],
+            check=True, capture_output=True, env={**os.environ, "RAY_TMPDIR": ray_tmp},
+        )  # fmt: skip
+        head = f"127.0.0.1:{port}"
+        setups["ray, 2 workers"] = ["--engine", "ray", "--address", head, "--workers", "2"]
+    results: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+        "machine": machine(),
+        "command": " ".join(["python -m benchmarks batch", *(argv or [])]),
+        "load": {"before": loadavg()},
+        "input": {
+            "files": len(list(folder.glob("*.wav"))),
+            "audio_s": round(audio_seconds(folder), 1),
+            "pipeline": "Whisper tiny.en only" if args.fast else "the default pipeline",
+        },
+        "runs": {name: [] for name in setups},
+    }
+    reference: dict[str, list[str]] | None = None
+    try:
+        with tempfile.TemporaryDirectory(prefix="streamemo-bench-batch-") as tmp:
+            for rep in range(args.reps):
+                for name, options in setups.items():
+                    out = Path(tmp) / f"{rep}-{name.replace(' ', '').replace(',', '-')}"
+                    try:
+                        run = one_run(folder, out, [*options, *extra])
+                    except RuntimeError as exc:  # told in the results, not the end of them
+                        log(f"{name} #{rep + 1} failed: {exc}")
+                        results["runs"][name].append({"error": str(exc)[-1000:]})
+                        continue
+                    got = texts(out)
+                    reference = reference or got
+                    run["same_texts_as_first"] = got == reference
+                    results["runs"][name].append(run)
+                    log(f"{name} #{rep + 1}: {run['wall_s']:.1f} s ({run['summary']})")
+    finally:
+        if head is not None:
+            subprocess.run([_ray_cli(), "stop", "--force"], capture_output=True)
+    results["load"]["after"] = loadavg()
+    medians = {
+        n: statistics.median(r["wall_s"] for r in runs) for n, runs in results["runs"].items()
+    }
+    results["median_wall_s"] = medians
+    one, two = medians["local, 1 worker"], medians["local, 2 workers"]
+    results["speedup_2_workers"] = round(one / two, 2)
+    if "ray, 2 workers" in medians:
+        results["ray_vs_local_2"] = round(medians["ray, 2 workers"] / two, 3)
+    args.out.mkdir(parents=True, exist_ok=True)
+    target = args.out / f"{time.strftime('%Y-%m-%d')}-{machine_slug(results['machine'])}-batch.json"
+    target.write_text(json.dumps(results, indent=1) + "\n")
+    audio = results["input"]["audio_s"]
+    print(
+        f"{results['input']['files']} files, {audio:.0f} s of audio, {results['input']['pipeline']}"
+    )
+    print("| setup | runs (s) | median (s) | x real time |")
+    print("|---|---|---|---|")
+    for name, runs in results["runs"].items():
+        walls = ", ".join(f"{r['wall_s']:.1f}" if "wall_s" in r else "failed" for r in runs)
+        print(f"| {name} | {walls} | {medians[name]:.1f} | {audio / medians[name]:.1f} |")
+    print(f"2 workers / 1 worker: {results['speedup_2_workers']:.2f}x faster")
+    if "ray_vs_local_2" in results:
+        print(f"Ray / local (2 workers): {results['ray_vs_local_2']:.3f} of the time")
+    log(f"wrote {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
