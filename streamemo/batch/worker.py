@@ -40,6 +40,19 @@ class _Keep(Sink):
         self.utterances += event.type == "utterance"
 
 
+def _transcriber_threads(config: dict[str, Any], registry, threads: int) -> None:
+    """The transcriber's threads, when its factory takes ``cpu_threads`` and the config
+    does not set them: CTranslate2 starts 4 by default, whatever OMP_NUM_THREADS says,
+    and 2 workers of 4 threads on 2 cores take turns instead of working side by side."""
+    from streamemo.factory_options import declared_options
+
+    section = config.setdefault("transcriber", {})
+    entry = registry.entries.get("transcriber", {}).get(section.get("name"))
+    declared = declared_options(entry.factory) if entry is not None else None
+    if declared is not None and "cpu_threads" in declared[0] and "cpu_threads" not in section:
+        section["cpu_threads"] = threads
+
+
 class FileFailed(Exception):
     """A file's failure as one line (pickles whole: our errors' own fields need not)."""
 
@@ -68,7 +81,10 @@ class Worker:
         self.pm = get_plugin_manager(setup.plugins_dir)
         self.config = load_config(setup.config, list(setup.overrides))
         self.config["source"] = {"name": "file"}
-        self.analysers = Analysers.build(self.config, Registry.collect(self.pm), checked=True)
+        registry = Registry.collect(self.pm)
+        if setup.threads:
+            _transcriber_threads(self.config, registry, setup.threads)
+        self.analysers = Analysers.build(self.config, registry, checked=True)
 
     def pid(self) -> int:
         return os.getpid()
