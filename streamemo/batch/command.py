@@ -184,7 +184,8 @@ def batch_command(args: argparse.Namespace, pm) -> int:
         config=args.config,
         overrides=tuple(args.overrides),
         plugins_dir=args.plugins_dir,
-        threads=max(1, cores // args.workers) if args.engine == "local" else None,
+        # a core each: the local workers share this machine, a Ray actor reserves num_cpus=1
+        threads=max(1, cores // args.workers) if args.engine == "local" else 1,
     )
     progress = Progress(len(jobs), sum(m[2] for m in meta.values()))
     diary = None
@@ -226,7 +227,7 @@ def batch_command(args: argparse.Namespace, pm) -> int:
         )
         return EXIT_INTERRUPTED
     if driver.failures:
-        print(f"streamemo: {len(driver.failures)} files failed:", file=sys.stderr)
+        print(f"streamemo: {len(driver.failures)} of {total} files failed:", file=sys.stderr)
         for path, message in driver.failures:
             print(f"  {path}: {message}", file=sys.stderr)
         return EXIT_FAILED
