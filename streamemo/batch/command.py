@@ -17,6 +17,7 @@ from streamemo.batch.files import Input, audio_seconds, content_hash, find_input
 from streamemo.batch.ledger import Ledger, check_out
 from streamemo.batch.progress import Progress, clock
 from streamemo.batch.worker import Setup
+from streamemo.cli_options import add_config_options
 from streamemo.errors import InputError
 
 log = logging.getLogger("streamemo")
@@ -41,11 +42,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     batch.add_argument(
         "--workers", type=int, default=1, metavar="N", help="worker processes (default 1)"
     )
-    batch.add_argument("--config", metavar="FILE", help="a TOML config, as for streamemo run")
-    batch.add_argument(
-        "-o", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-        help="override a config key, e.g. -o audio.baseline=female (repeatable)",
-    )  # fmt: skip
+    add_config_options(batch, "a TOML config, as for streamemo run", "audio.baseline=female")
     batch.add_argument(
         "--sink",
         action="append",
