@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
-import shutil
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -37,19 +34,9 @@ from benchmarks.common import (
     python,
     shared_path,
 )
+from benchmarks.ray_head import local_ray_head
 
 FAST = ["-o", "text.enabled=false", "-o", "audio.enabled=false"]
-
-
-def _ray_cli() -> str:
-    found = Path(sys.executable).with_name("ray")
-    return str(found) if found.exists() else shutil.which("ray") or "ray"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def audio_seconds(folder: Path) -> float:
@@ -102,18 +89,10 @@ def main(argv: list[str] | None = None) -> int:
         "local, 1 worker": ["--workers", "1"],
         "local, 2 workers": ["--workers", "2"],
     }
-    head = None
+    heads = ExitStack()  # the Ray head, if any: stopped once the runs are over
     if not args.no_ray:
-        port = _free_port()
-        ray_tmp = tempfile.mkdtemp(prefix="streamemo-bench-ray-")
-        subprocess.run(
-            [
-                _ray_cli(), "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}",
-                "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats",
-            ],
-            check=True, capture_output=True, env={**os.environ, "RAY_TMPDIR": ray_tmp},
-        )  # fmt: skip
-        head = f"127.0.0.1:{port}"
+        ray_tmp = Path(tempfile.mkdtemp(prefix="streamemo-bench-ray-"))
+        head = heads.enter_context(local_ray_head(ray_tmp))
         setups["ray, 2 workers"] = ["--engine", "ray", "--address", head, "--workers", "2"]
     results: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
@@ -145,8 +124,7 @@ def main(argv: list[str] | None = None) -> int:
                     results["runs"][name].append(run)
                     log(f"{name} #{rep + 1}: {run['wall_s']:.1f} s ({run['summary']})")
     finally:
-        if head is not None:
-            subprocess.run([_ray_cli(), "stop", "--force"], capture_output=True)
+        heads.close()
     results["load"]["after"] = loadavg()
     medians = {
         n: statistics.median(r["wall_s"] for r in runs) for n, runs in results["runs"].items()

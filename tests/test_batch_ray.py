@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -15,44 +14,22 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.ray_head import local_ray_head
 from tests.conftest import REPO, need_package
 from tests.test_batch import FAST, batch, events, ledger, stable
+from tests.ws_helpers import free_port
 
 pytestmark = pytest.mark.slow
 
 CLIPS = ("en_00_joy.wav", "en_10_sadness.wav", "en_20_anger.wav", "en_25_fear.wav")
 
 
-def _ray_cli() -> str:
-    found = Path(sys.executable).with_name("ray")
-    return str(found) if found.exists() else shutil.which("ray") or "ray"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     """HOST:PORT of a fresh Ray head on this machine, for this module only."""
     need_package("ray", "ray[default]")
-    port = _free_port()
-    temp = tmp_path_factory.mktemp("ray")
-    env = {**os.environ, "RAY_TMPDIR": str(temp)}
-    started = subprocess.run(
-        [
-            _ray_cli(), "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}",
-            "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats",
-        ],
-        capture_output=True, text=True, timeout=120, env=env,
-    )  # fmt: skip
-    try:
-        assert started.returncode == 0, started.stdout + started.stderr
-        yield f"127.0.0.1:{port}"
-    finally:
-        subprocess.run([_ray_cli(), "stop", "--force"], capture_output=True, timeout=120)
+    with local_ray_head(tmp_path_factory.mktemp("ray")) as address:
+        yield address
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +138,7 @@ def test_ray_bad_address_is_one_line_quickly(folder, tmp_path):
     started = time.monotonic()
     result = batch(
         str(folder), "--out", str(tmp_path / "out"), "--engine", "ray",
-        "--address", f"127.0.0.1:{_free_port()}",
+        "--address", f"127.0.0.1:{free_port()}",
     )  # fmt: skip
     assert result.returncode == 2
     (line,) = result.stderr.strip().splitlines()
