@@ -1,11 +1,15 @@
-"""The ``webrtcvad`` segmenter: cuts the stream into utterances on the audio clock.
+"""The ``webrtcvad`` and ``silero`` segmenters: cut the stream into utterances on the audio clock.
+
+Both are the same utterance logic over a different per-frame "voiced?" decision (a
+``Detector``): webrtcvad's on 30 ms frames, Silero VAD's speech probability on 32 ms ones
+(``silero.py``).
 
 Speech starts when most frames of a short window are voiced (the start is the first
 voiced frame of that window); it ends when the hangover window is almost all silence (the
 end is the last frame that still counted as speech). Pre-roll and a short tail are added
 to the audio handed to the transcriber, not to the reported times.
 
-For the end, a frame counts as speech only if webrtcvad calls it voiced *and* it is loud
+For the end, a frame counts as speech only if the detector calls it voiced *and* it is loud
 enough: at most ``end_drop_db`` below the loud part of this utterance and at least
 ``end_snr_db`` above the background heard before it. webrtcvad keeps calling frames voiced
 for ~100 ms after speech stops (its own smoothing); without the level test the hangover
@@ -14,23 +18,29 @@ would start counting that late. A monologue is cut at ``max_utterance_s`` (``cut
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections import deque
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
 from streamemo.api import SAMPLE_RATE, Block, Cut, Partial, Segmenter, Utterance, hookimpl
-from streamemo.default_plugins.vad_segmenter import options
+from streamemo.default_plugins.vad_segmenter import options, silero
 from streamemo.default_plugins.vad_segmenter.cuts import across, quietest, split
+from streamemo.default_plugins.vad_segmenter.detector import Detector, WebrtcDetector
 from streamemo.default_plugins.vad_segmenter.frame import Frame, level_db
 
 
-class VadSegmenter(Segmenter):
+class UtteranceSegmenter(Segmenter):
+    """The utterance logic over any detector; the options here are shared by both."""
+
     def __init__(
         self,
-        aggressiveness: int = 2,
-        frame_ms: int = 30,
+        detector: Detector,
+        /,
+        *,
         start_ms: int = 150,
         start_ratio: float = 0.8,
         hangover_ms: int = 600,
@@ -46,11 +56,7 @@ class VadSegmenter(Segmenter):
         partial_hop_s: float = 1.0,
         partial_window_s: float = 3.3,
     ):
-        import webrtcvad
-
         options.check(
-            aggressiveness=aggressiveness,
-            frame_ms=frame_ms,
             min_utterance_ms=min_utterance_ms,
             max_utterance_s=max_utterance_s,
             end_drop_db=end_drop_db,
@@ -58,7 +64,8 @@ class VadSegmenter(Segmenter):
             cut_search_s=cut_search_s,
             cut_context_s=cut_context_s,
         )
-        self.vad = webrtcvad.Vad(aggressiveness)
+        self.detector = detector
+        frame_ms = detector.frame_ms
         self.frame = SAMPLE_RATE * frame_ms // 1000
 
         def frames(ms: float) -> int:
@@ -112,7 +119,7 @@ class VadSegmenter(Segmenter):
         self._pending = data[usable:].copy()
         for i in range(0, usable, self.frame):
             samples = data[i : i + self.frame]
-            voiced = self.vad.is_speech(samples.tobytes(), SAMPLE_RATE)
+            voiced = self.detector.is_speech(samples)
             frame = Frame(self._pos, samples, voiced, block.arrived, level_db(samples))
             self._pos += self.frame
             yield from self._step(frame)
@@ -244,6 +251,42 @@ class VadSegmenter(Segmenter):
             yield utterance
 
 
+class VadSegmenter(UtteranceSegmenter):
+    """``webrtcvad``: webrtcvad's verdict per frame of ``frame_ms`` (10, 20 or 30)."""
+
+    def __init__(self, aggressiveness: int = 2, frame_ms: int = 30, **shared: Any):
+        self.preflight(aggressiveness=aggressiveness, frame_ms=frame_ms, **shared)
+        super().__init__(WebrtcDetector(aggressiveness, frame_ms), **shared)
+
+    @staticmethod
+    def preflight(*, aggressiveness: object, frame_ms: object, **shared: Any) -> None:
+        options.check_webrtcvad(aggressiveness=aggressiveness, frame_ms=frame_ms)
+        options.check(**{**SHARED_DEFAULTS, **shared})
+
+
+class SileroSegmenter(UtteranceSegmenter):
+    """``silero``: Silero VAD's speech probability per 32 ms, voiced from ``threshold``."""
+
+    def __init__(self, threshold: float = 0.5, frame_ms: int = silero.FRAME_MS, **shared: Any):
+        self.preflight(threshold=threshold, frame_ms=frame_ms, **shared)
+        super().__init__(silero.SileroDetector(threshold), **shared)
+
+    @staticmethod
+    def preflight(*, threshold: object, frame_ms: object, **shared: Any) -> None:
+        silero.check(threshold=threshold, frame_ms=frame_ms)
+        options.check(**{**SHARED_DEFAULTS, **shared})
+        silero.model_path()  # the package is there (nothing is loaded)
+
+
+# the shared options' defaults, for a preflight called with only some of them
+SHARED_DEFAULTS: dict[str, Any] = {
+    name: p.default
+    for name, p in inspect.signature(UtteranceSegmenter.__init__).parameters.items()
+    if p.default is not p.empty
+}
+
+
 @hookimpl
 def register_segmenters(register):
     register("webrtcvad", VadSegmenter)
+    register("silero", SileroSegmenter)

@@ -1,4 +1,5 @@
-"""The segmenter's options that its signature cannot say: ranges and webrtcvad's choices."""
+"""The segmenters' options that their signatures cannot say: ranges and webrtcvad's choices
+(Silero's are checked in ``silero.py``)."""
 
 from __future__ import annotations
 
@@ -17,22 +18,25 @@ def _check_db(option: str, value: object, *, above_zero: bool) -> None:
         raise ConfigError(f"segmenter.{option} must be a number of dB, {least}, not {value!r}")
 
 
+def check_webrtcvad(*, aggressiveness: object, frame_ms: object) -> None:
+    """One ``ConfigError`` line for a webrtcvad option out of its range."""
+    if frame_ms not in (10, 20, 30):
+        raise ConfigError(f"segmenter.frame_ms must be 10, 20 or 30 (webrtcvad), not {frame_ms}")
+    if aggressiveness not in (0, 1, 2, 3):
+        raise ConfigError(f"segmenter.aggressiveness must be 0-3, not {aggressiveness}")
+
+
 def check(
     *,
-    aggressiveness: object,
-    frame_ms: object,
     min_utterance_ms: float,
     max_utterance_s: float,
     end_drop_db: object,
     end_snr_db: object,
     cut_search_s: object,
     cut_context_s: object,
+    **_other: object,
 ) -> None:
-    """One ``ConfigError`` line for the first option out of its range."""
-    if frame_ms not in (10, 20, 30):
-        raise ConfigError(f"segmenter.frame_ms must be 10, 20 or 30 (webrtcvad), not {frame_ms}")
-    if aggressiveness not in (0, 1, 2, 3):
-        raise ConfigError(f"segmenter.aggressiveness must be 0-3, not {aggressiveness}")
+    """One ``ConfigError`` line for the first shared option out of its range."""
     if max_utterance_s * 1000 <= min_utterance_ms:
         raise ConfigError("segmenter.max_utterance_s must be longer than min_utterance_ms")
     _check_db("end_drop_db", end_drop_db, above_zero=True)
