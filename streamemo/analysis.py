@@ -22,6 +22,7 @@ from typing import Any
 from streamemo.emission import Emission
 from streamemo.events import AudioEmotion, PartialEvent, UtteranceEvent
 from streamemo.frames import SAMPLE_RATE, Partial, Utterance
+from streamemo.live_words import StablePrefix
 from streamemo.loading import Analysers
 from streamemo.scores import UNSURE_BELOW, confidence_of
 
@@ -78,11 +79,21 @@ class Analysis:
     """The analysis of one stream, with its (possibly shared) analysers; results and
     errors go to ``out`` (counters, error statuses)."""
 
-    def __init__(self, analysers: Analysers, out: Emission, beside: Executor | None = None):
+    def __init__(
+        self,
+        analysers: Analysers,
+        out: Emission,
+        beside: Executor | None = None,
+        *,
+        live_words: bool = False,
+    ):
         self.analysers = analysers
         self.out = out
         self.stream = out.stream
         self._beside = beside
+        self.live_words = live_words  # partials carry the words so far
+        self._prefix = StablePrefix()  # of the utterance in progress (partials thread)
+        self._last_text_emotion: Any = None  # of the words last heard
 
     def analyse(self, batch: list[Utterance]) -> list[UtteranceEvent | None]:
         """Hear, then read: one event (or None: skipped) per utterance, in order."""
@@ -164,17 +175,55 @@ class Analysis:
             )
         return events
 
-    def partial(self, item: Partial) -> PartialEvent | None:
-        """The voice of speech still in progress; None when the analyser failed on it."""
-        audio = self.analysers.audio  # a model that failed to load raises: the run ends
-        try:
-            emotion = audio.analyse_latest(item.audio)
-        except Exception as exc:
-            self.out.report_error("voice (partial)", exc)
+    def partial(self, item: Partial, words: bool = True) -> PartialEvent | None:
+        """The voice of speech still in progress and, with live words, the words heard
+        so far with their stable prefix and text emotion; None when nothing could be
+        analysed (the voice failed and there are no words). ``words=False``: Whisper is
+        busy with an utterance that ended, which goes first: the words of the last hop
+        are sent again, not heard anew."""
+        emotion = None
+        voice_failed = False
+        if self.analysers.has("audio"):
+            audio = self.analysers.audio  # a model that failed to load raises: the run ends
+            try:
+                emotion = audio.analyse_latest(item.audio)
+            except Exception as exc:
+                self.out.report_error("voice (partial)", exc)
+                voice_failed = True
+        text, stable, text_emotion = self._words(item) if words else self._last_words(item)
+        if voice_failed and text is None:
             return None
         self.out.count("partials")
         start, end = item.start / SAMPLE_RATE, item.end / SAMPLE_RATE
-        return PartialEvent(self.stream, item.id, start, end, emotion)
+        return PartialEvent(self.stream, item.id, start, end, emotion, text, stable, text_emotion)
+
+    def _last_words(self, item: Partial) -> tuple[str | None, int, Any]:
+        shown = self._prefix.current(item.id) if self.live_words else None
+        if shown is None:
+            return None, 0, None
+        return " ".join(shown[0]), shown[1], self._last_text_emotion
+
+    def _words(self, item: Partial) -> tuple[str | None, int, Any]:
+        """The words so far (None: live words off or not heard), how many are stable,
+        and their text emotion."""
+        if not self.live_words or item.so_far is None or not self.analysers.has("transcriber"):
+            return None, 0, None
+        transcriber = self.analysers.transcriber
+        try:
+            heard = transcriber.transcribe(item.so_far).text
+        except Exception as exc:
+            self.out.report_error(f"transcriber (partial of utterance {item.id})", exc)
+            return None, 0, None
+        words, stable = self._prefix.update(item.id, heard if has_words(heard) else "")
+        text = " ".join(words)
+        text_emotion = None
+        if text and self.analysers.has("text"):
+            try:
+                text_emotion = self.analysers.text.analyse(text)
+            except Exception as exc:
+                self.out.report_error(f"text analyser (partial of utterance {item.id})", exc)
+        self._last_text_emotion = text_emotion
+        return text, stable, text_emotion
 
     def each(self, stage: Any, method: str, items: list, ids: list[int], what: str) -> list:
         """``stage.<method>_many`` over several items at once, ``stage.<method>`` over one.

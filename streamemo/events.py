@@ -97,13 +97,23 @@ class UtteranceEvent:
 
 @dataclass(slots=True)
 class PartialEvent:
-    """Speech in progress: the voice's emotion in the newest window."""
+    """Speech in progress: the voice's emotion in the newest window and, with live words
+    on (``[pipeline] live_words``), the words heard so far and their text emotion.
+
+    ``text`` is every word heard so far (None: live words off, or not transcribed);
+    ``stable`` counts its first words that are settled: two successive hypotheses for
+    this utterance agreed on them, and every later partial of the utterance starts with
+    them unchanged (``text.split()[:stable]``). The words after them may still change.
+    """
 
     stream: str
-    id: int
+    id: int  # the id its utterance event will have
     start: float
     end: float
     audio_emotion: AudioEmotion | None
+    text: str | None = None
+    stable: int = 0  # how many of text's first words (split on whitespace) are settled
+    text_emotion: TextEmotion | None = None
     type: Literal["partial"] = "partial"
 
 
@@ -184,14 +194,14 @@ def event_from_dict(data: dict[str, Any]) -> Event:
         return LevelEvent(**data)
     if data.get("audio_emotion") is not None:
         data["audio_emotion"] = AudioEmotion(**data["audio_emotion"])
-    if kind == "partial":
-        return PartialEvent(**data)
-    if kind != "utterance":
+    if kind not in ("partial", "utterance"):
         raise ValueError(f"unknown event type {kind!r}")
     if data.get("text_emotion") is not None:
         te = dict(data["text_emotion"])
         te["sentences"] = [SentenceEmotion(**s) for s in te["sentences"]]
         data["text_emotion"] = TextEmotion(**te)
+    if kind == "partial":
+        return PartialEvent(**data)
     if data.get("emotion") is not None:
         data["emotion"] = Emotion(**data["emotion"])
     return UtteranceEvent(**data)

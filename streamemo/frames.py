@@ -89,12 +89,14 @@ class Span:
 
 @dataclass(slots=True)
 class Partial:
-    """Speech still in progress: the newest audio, for a live voice estimate."""
+    """Speech still in progress: the newest audio, for a live voice estimate, and the
+    utterance's audio so far, for the words heard so far (live words)."""
 
-    id: int
+    id: int  # the id the utterance will have
     start: int
     end: int
-    audio: np.ndarray  # int16, the newest samples of the utterance
+    audio: np.ndarray  # int16, the newest samples of the utterance (the voice's window)
+    so_far: np.ndarray | None = None  # int16, all of it so far, pre-roll included
 
 
 @dataclass(slots=True)

@@ -1,7 +1,7 @@
 """The runner: one stream's stages on their own threads, joined by bounded queues.
 
     source ─▶ segmenter ─▶ hearing (transcriber ‖ audio) ─▶ reading (text, fuser) ─▶ sinks
-                    └──▶ partials (audio, newest window) ───────────────────────▶ sinks
+                    └──▶ partials (audio, newest window; words so far) ─────────▶ sinks
 
 Only the threads, queues and shutdown live here; the parts are ``loading``, ``analysis``,
 ``metering``, ``emission`` and ``lifecycle``. Every queue ends with an end marker; a stage
@@ -65,7 +65,12 @@ class Pipeline:
             specs, self.registry, config.get("sink", {}), self.emission.sink_error
         ) + [SinkRunner(s, type(s).__name__, self.emission.sink_error) for s in extra_sinks]
         self._audio_pool = ThreadPoolExecutor(1, thread_name_prefix="voice")
-        self.analysis = Analysis(self.analysers, self.emission, beside=self._audio_pool)
+        self.analysis = Analysis(
+            self.analysers,
+            self.emission,
+            beside=self._audio_pool,
+            live_words=self.options.live_words and self.analysers.has("transcriber"),
+        )
         self._frames: queue.Queue = queue.Queue(maxsize=self.options.frame_queue)
         self._utterances: queue.Queue = queue.Queue(maxsize=self.options.utterance_queue)
         self._partials: queue.Queue = queue.Queue(maxsize=self.options.partial_queue)
@@ -73,6 +78,10 @@ class Pipeline:
         self.batch_max = self.options.batch_max  # utterances heard together (1: never)
         self.drain_s = float(self.options.drain_s)  # how long the sinks may take at the end
         self._fatal: BaseException | None = None
+        # live words give way to final transcripts: Whisper on an utterance that ended
+        # goes first, and a partial of an utterance that ended needs no words any more
+        self._hearing = threading.Event()  # the transcriber is on a batch
+        self._ended_id = 0  # the id of the newest utterance that ended (segmenter thread)
         self._lock = threading.Lock()
         # what the lifecycle hooks get: the stream's public face, not this object
         self.public = Run(self.stream, config, self._all_counters, self.stop)
@@ -196,15 +205,16 @@ class Pipeline:
 
     def _route(self, item: Utterance | Partial) -> None:
         if isinstance(item, Utterance):
+            self._ended_id = item.id
             # not for ever: once analysis has died, nobody takes it (the run is ending)
             self._put(self._utterances, item)
             return
-        if not self.analysers.has("audio"):
+        if not (self.analysers.has("audio") or self.analysis.live_words):
             return
         try:
             self._partials.put_nowait(item)
-        except queue.Full:  # the newest partial supersedes the oldest waiting one
-            try:
+        except queue.Full:  # the newest partial supersedes the oldest waiting one: a slow
+            try:  # Whisper on the words so far skips hops (counted), it never falls behind
                 self._partials.get_nowait()
                 self.emission.count("partials_skipped")
             except queue.Empty:
@@ -213,7 +223,10 @@ class Pipeline:
 
     def _analyse_partials(self) -> None:
         while (item := self._partials.get()) is not _END:
-            if (event := self.analysis.partial(item)) is not None:
+            words = (
+                item.id > self._ended_id and not self._hearing.is_set() and self._utterances.empty()
+            )
+            if (event := self.analysis.partial(item, words)) is not None:
                 self.emission.emit(event)
 
     def _hear_waiting(self) -> None:
@@ -238,7 +251,12 @@ class Pipeline:
                         ended = True
                         break
                     batch.append(more)
-                self._put(self._heard, self.analysis.hear(batch))
+                self._hearing.set()
+                try:
+                    heard = self.analysis.hear(batch)
+                finally:
+                    self._hearing.clear()
+                self._put(self._heard, heard)
         finally:
             self._put(self._heard, _END)
 

@@ -20,11 +20,15 @@ class PipelineOptions:
     partial_queue: int = 2  # partials waiting for the voice model (newest wins)
     batch_max: int = 16  # utterances analysed together when waiting at once (1: never)
     drain_s: float = 10.0  # how long the sinks may take to finish at the end
+    # partials carry the words heard so far (Whisper on the utterance so far, each hop)
+    live_words: bool = True
 
     def __post_init__(self) -> None:
         for name in ("frame_queue", "utterance_queue", "partial_queue", "batch_max"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"pipeline.{name} must be at least 1, not {getattr(self, name)}")
+        if not isinstance(self.live_words, bool):
+            raise ConfigError(f"pipeline.live_words must be true or false, not {self.live_words!r}")
         if not 0 <= self.drain_s <= MAX_DRAIN_S:  # a thread's join takes no larger timeout
             raise ConfigError(
                 f"pipeline.drain_s must be 0 to {MAX_DRAIN_S} seconds, not {self.drain_s}"

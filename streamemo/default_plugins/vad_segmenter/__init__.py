@@ -152,8 +152,9 @@ class UtteranceSegmenter(Segmenter):
             return
         if self.partial_hop and self._pos >= self._next_partial:
             self._next_partial = self._pos + self.partial_hop
-            audio = np.concatenate([f.samples for f in self._speech])[-self.partial_window :]
-            yield Partial(self._next_id, self._speech_start, self._pos, audio)
+            so_far = np.concatenate([f.samples for f in self._speech])
+            window = so_far[-self.partial_window :]
+            yield Partial(self._next_id, self._speech_start, self._pos, window, so_far)
 
     def _begin(self, window: list[Frame]) -> None:
         first = next(f for f in window if f.voiced)
