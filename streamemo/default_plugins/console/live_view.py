@@ -1,5 +1,6 @@
 """The console's live view on a terminal: state, level meter, the voice right now,
-and the last utterances. Drawn with rich; plain lines are used when piped. As in the
+the words heard so far (live words: the stable ones plain, the rest dim) and the last
+utterances. Drawn with rich; plain lines are used when piped. As in the
 plain lines, an unsure reading shows as ``unsure`` and ``≠`` marks a voice that is sure
 of another emotion than the sure text."""
 
@@ -49,6 +50,33 @@ def _voice_cell(u: UtteranceEvent) -> Text:
     return cell
 
 
+def _words_line(p: PartialEvent, width: int) -> Text:
+    """The words so far: the stable ones plain, the ones that may still change dim, and
+    their text emotion; a long sentence loses its oldest words, never its newest."""
+    words = (p.text or "").split()
+    head = Text("words now  ")
+    emotion = Text("  ").append_text(_cell(p.text_emotion)) if p.text_emotion else Text("")
+    if not words:
+        return head.append("…", style="dim")
+    first = 0
+    while first < len(words) - 1 and (
+        len(head) + 2 + len(" ".join(words[first:])) + len(emotion) > width
+    ):
+        first += 1
+    line = head.copy()
+    if first:
+        line.append("… ", style="dim")
+    stable = words[first : max(first, p.stable)]
+    line.append(" ".join(stable))
+    if p.stable < len(words):
+        line.append(" " if stable else "").append(
+            " ".join(words[max(first, p.stable) :]), style="dim"
+        )
+    line.append_text(emotion)
+    line.no_wrap, line.overflow = True, "ellipsis"
+    return line
+
+
 class LiveView:
     def __init__(self, out: TextIO, rows: int = 8):
         self.console = Console(file=out, force_terminal=True)
@@ -57,6 +85,8 @@ class LiveView:
         self.speaking = False
         self.level_db = FLOOR_DB
         self.partial: AudioEmotion | None = None
+        self.words: PartialEvent | None = None  # the newest partial with words
+        self._done = 0  # the id of the newest utterance event: its partials are over
         self.utterances: deque[UtteranceEvent] = deque(maxlen=rows)
         self.counters: dict[str, int] = {}
         self.message = ""
@@ -70,10 +100,15 @@ class LiveView:
             if not self.speaking:
                 self.partial = None
         elif isinstance(event, PartialEvent):
-            self.partial = event.audio_emotion
+            if event.id > self._done:  # not one that came after its utterance
+                self.partial = event.audio_emotion
+                if event.text is not None:
+                    self.words = event
         elif isinstance(event, UtteranceEvent):
             self.utterances.append(event)
             self.partial = None
+            self.words = None
+            self._done = max(self._done, event.id)
         elif isinstance(event, StatusEvent):
             self.state = event.state
             self.message = event.message or ""
@@ -106,6 +141,9 @@ class LiveView:
             voice.append("-", style="dim")
 
         table = Table(expand=True, show_edge=False, pad_edge=False)
+        parts = [header, voice]
+        if self.words is not None:
+            parts.append(_words_line(self.words, self.console.size.width))
         for column, kwargs in (
             ("time", {"width": 15}),
             ("emotion", {"width": 14}),
@@ -115,7 +153,7 @@ class LiveView:
         ):
             table.add_column(column, no_wrap=True, overflow="ellipsis", **kwargs)
         # the view must fit the screen, or the terminal scrolls instead of redrawing
-        room = max(1, self.console.size.height - 7)
+        room = max(1, self.console.size.height - 5 - len(parts))
         for u in list(self.utterances)[-room:]:
             table.add_row(
                 f"{u.start:6.1f}–{u.end:6.1f}s",
@@ -125,7 +163,7 @@ class LiveView:
                 u.text or Text("(no words)", style="dim"),
             )
         footer = Text(self.message, style="dim") if self.message else Text("")
-        return Group(header, voice, table, footer)
+        return Group(*parts, table, footer)
 
     def close(self) -> None:
         self._live.update(self.render())
