@@ -55,8 +55,10 @@ class StreamSession:
         streams: AudioStreams,
         types: frozenset[str] | None,
         analysers: Analysers | None = None,
+        live_words: bool | None = None,
     ):
         self.name = name
+        self.live_words = live_words  # the hello's; None: the server's [pipeline] live_words
         self.analysers = analysers or streams.analysers  # its own baseline: its own voice
         self.streams = streams
         self.server = server
@@ -86,8 +88,12 @@ class StreamSession:
     def _run(self, sinks: list[Any]) -> None:
         counters: dict[str, int] = {}
         try:
+            config = self.streams.config
+            if self.live_words is not None:  # the hello's choice, for this stream only
+                pipeline_table = {**(config.get("pipeline") or {}), "live_words": self.live_words}
+                config = {**config, "pipeline": pipeline_table}
             pipeline = Pipeline(
-                self.streams.config,
+                config,
                 self.streams.pm,
                 source=self.source,
                 analysers=self.analysers,

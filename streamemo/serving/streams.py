@@ -200,7 +200,9 @@ class AudioStreams:
         if name in self.sessions:  # names identify streams: keep them unique
             name = f"{name}-{number}"
         try:
-            session = StreamSession(name, connection, server, self, decoder.types, analysers)
+            session = StreamSession(
+                name, connection, server, self, decoder.types, analysers, decoder.live_words
+            )
         except Exception as exc:  # the source plugin failed: this stream only
             self.streaming -= 1
             message = f"stream {name}: its source failed to start: {one_line(exc)}"

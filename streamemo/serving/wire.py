@@ -6,7 +6,9 @@ The wire format, per connection:
    ``{"type": "hello", "sample_rate": 48000, "name": "kitchen", "events": ["utterance"]}``
    (every key optional: rate 16000, name ``ws-N``, all event types back), and
    ``"baseline": "female"``: the voice baseline of this stream (``male``, ``female``,
-   ``personal`` or a name stored by ``streamemo calibrate --name``; see baselines.py);
+   ``personal`` or a name stored by ``streamemo calibrate --name``; see baselines.py), and
+   ``"live_words": false``: this stream's partials carry no words (true, the default,
+   follows the server's ``[pipeline] live_words``);
 2. binary messages of mono 16-bit little-endian PCM (``s16le``), any length (an even
    number of bytes), at 16 kHz or the declared rate (resampled here with soxr);
 3. optionally a text message ``{"type": "end"}``: no more audio, but keep the
@@ -25,7 +27,8 @@ from streamemo.serving.broadcast import INVALID, SubscriptionError, parse_types
 
 UNSUPPORTED = 1003  # a kind of message this endpoint does not take
 MIN_RATE, MAX_RATE = 8_000, 192_000
-HELLO_KEYS = {"type", "sample_rate", "name", "events", "format", "channels", "baseline"}
+_STREAM_KEYS = {"type", "sample_rate", "name", "events", "format", "channels"}
+HELLO_KEYS = _STREAM_KEYS | {"baseline", "live_words"}
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _BASELINE = re.compile(r"[A-Za-z0-9_-]{1,64}")  # no dots, no separators: never a path
 
@@ -47,6 +50,7 @@ class PcmDecoder:
         self.name: str | None = None
         self.types: frozenset[str] | None = None
         self.baseline: str | None = None  # the hello's: which one is checked by serve
+        self.live_words: bool | None = None  # the hello's; None: as the server's config
         self.started = False  # a hello or audio has arrived
         self.ended = False
         self._resampler = None
@@ -103,7 +107,7 @@ class PcmDecoder:
             raise WireError(
                 INVALID,
                 f"unknown hello key(s) {', '.join(unknown)}; "
-                "valid: sample_rate, name, events, baseline",
+                "valid: sample_rate, name, events, baseline, live_words",
             )
         rate = data.get("sample_rate", SAMPLE_RATE)
         if not isinstance(rate, int) or isinstance(rate, bool) or not MIN_RATE <= rate <= MAX_RATE:
@@ -125,8 +129,12 @@ class PcmDecoder:
             raise WireError(
                 INVALID, "baseline: male, female, personal or a stored baseline's name (no path)"
             )
+        live_words = data.get("live_words")
+        if live_words is not None and not isinstance(live_words, bool):
+            raise WireError(INVALID, "live_words: true or false")
         self.name = name
         self.baseline = baseline
+        self.live_words = live_words
         self.sample_rate = rate
         if rate != SAMPLE_RATE:
             import soxr
