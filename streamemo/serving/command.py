@@ -23,7 +23,7 @@ from streamemo.plugins import Registry
 from streamemo.preflight import check_run
 from streamemo.serving.event_server import EventServer
 from streamemo.serving.options import ServeOptions
-from streamemo.serving.shared import SharedSinks, shared_analysers
+from streamemo.serving.shared import SharedSinks, batch_summary, shared_analysers
 from streamemo.serving.streams import AudioStreams, stream_source
 from streamemo.signals import on_stop_signals, quit_now, quit_on_signals
 
@@ -46,7 +46,11 @@ def serve_command(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     stop = threading.Event()
     try:
         server.bind()  # before the models load: a busy port is reported at once
-        streams.analysers = shared_analysers(Analysers.build(config, registry, checked=True))
+        streams.analysers = shared_analysers(
+            Analysers.build(config, registry, checked=True),
+            options.batch_window_ms / 1000,
+            options.batch_max,
+        )
         server.start()
         # From now on the first Ctrl-C (or SIGTERM, SIGHUP) finishes every stream and a
         # second Ctrl-C or SIGTERM quits with os._exit: a normal exit while a stream's
@@ -72,6 +76,8 @@ def serve_command(args: argparse.Namespace, pm: pluggy.PluginManager) -> int:
     finally:
         server.close()
         lost = shared.close(PipelineOptions.from_config(config).drain_s)
+        if streams.analysers is not None and (ran := batch_summary(streams.analysers)):
+            print(f"streamemo: shared models ran {ran}", file=sys.stderr, flush=True)
     return EXIT_LOST if lost else 0
 
 

@@ -70,6 +70,10 @@ class ServeOptions(ServerOptions):
     hello_timeout_s: float = 10.0  # a connection that sends neither a hello nor audio
     idle_timeout_s: float = 30.0  # a stream, or a hello, followed by no audio for this long
     max_waiting: int = 128  # connections with no audio yet; past it the oldest is closed
+    # calls from different streams to a shared model, run as one batch (coalesce.py):
+    # at most batch_max inputs (1: each call alone), a free model waiting batch_window_ms
+    batch_max: int = 8
+    batch_window_ms: float = 10.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -77,15 +81,19 @@ class ServeOptions(ServerOptions):
             raise ConfigError(
                 f"serve.source must name the source plugin of each stream, not {self.source!r}"
             )
-        for key in ("max_streams", "max_waiting"):
+        for key in ("max_streams", "max_waiting", "batch_max"):
             value = getattr(self, key)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"serve.{key} must be a whole number, at least 1, not {value!r}")
         for key in ("hello_timeout_s", "idle_timeout_s"):
             value = getattr(self, key)
-            number = isinstance(value, int | float) and not isinstance(value, bool)
-            if not number or not math.isfinite(value) or value <= 0:
+            if not _number(value) or value <= 0:
                 raise ConfigError(f"serve.{key} must be a number of seconds above 0, not {value!r}")
+        window = self.batch_window_ms
+        if not _number(window) or not 0 <= window <= 1000:
+            raise ConfigError(
+                f"serve.batch_window_ms must be a number of milliseconds 0-1000, not {window!r}"
+            )
 
     @classmethod
     def from_config(cls, config: dict[str, Any], **given: Any) -> ServeOptions:
@@ -93,3 +101,7 @@ class ServeOptions(ServerOptions):
         section = dict(config.get("serve") or {})
         section.update({k: v for k, v in given.items() if v is not None})
         return cls.build(section, "[serve]", "serve")
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

