@@ -137,6 +137,23 @@ def test_a_rerun_skips_by_content_and_force_redoes(tmp_path, clips):
     assert "2 analysed, 0 done before" in forced.stdout
 
 
+def test_a_rerun_with_another_config_analyses_again(tmp_path, clips):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(clips[0], folder / "one.wav")
+    out = tmp_path / "out"
+    assert batch(str(folder), "--out", str(out), *FAST).returncode == 0
+    other = batch(str(folder), "--out", str(out), *FAST, "-o", "transcriber.beam_size=1")
+    assert other.returncode == 0, other.stderr
+    assert "1 analysed, 0 done before" in other.stdout
+    assert "1 files were done with another config: analysed again" in other.stderr
+    (entry,) = ledger(out).values()
+    same = batch(str(folder), "--out", str(out), *FAST, "-o", "transcriber.beam_size=1")
+    assert "0 analysed, 1 done before" in same.stdout, same.stdout
+    assert ledger(out) == {next(iter(ledger(out))): entry}  # untouched by the skip
+    assert len(entry["settings"]) == 16
+
+
 def texts_of(clip: Path, tmp_path: Path) -> list[str]:
     """What ``streamemo run`` hears in a clip (the reference for batch's output)."""
     target = tmp_path / f"run-{clip.stem}.jsonl"

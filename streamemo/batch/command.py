@@ -14,7 +14,7 @@ from typing import Any
 
 from streamemo.batch.engine import Job
 from streamemo.batch.files import Input, audio_seconds, content_hash, find_inputs
-from streamemo.batch.ledger import Ledger, check_out
+from streamemo.batch.ledger import Ledger, check_out, settings_id
 from streamemo.batch.progress import Progress, clock
 from streamemo.batch.worker import Setup
 from streamemo.cli_options import add_config_options
@@ -89,8 +89,9 @@ class Driver:
     """Writes each finished file: its jsonl (a temporary name, renamed once whole), its
     diary entry, then its ledger entry, so a file is done only when all of it is."""
 
-    def __init__(self, out: Path, ledger: Ledger, progress: Progress, diary=None):
+    def __init__(self, out: Path, ledger: Ledger, progress: Progress, settings: str, diary=None):
         self.out, self.ledger, self.progress, self.diary = out, ledger, progress, diary
+        self.settings = settings
         self.names: dict[int, PurePosixPath] = {}
         self.digests: dict[int, str] = {}
         self.seconds: dict[int, float] = {}
@@ -114,6 +115,7 @@ class Driver:
             "output": str(self.names[job.index]),
             "utterances": result["utterances"],
             "audio_s": round(self.seconds[job.index], 3),
+            "settings": self.settings,
         }
         self.ledger.record(self.digests[job.index], entry)
         self.analysed += 1
@@ -158,7 +160,8 @@ def batch_command(args: argparse.Namespace, pm) -> int:
     digests = [content_hash(item.path) for item in inputs]
     names = output_names(inputs, digests)
     jobs: list[Job] = []
-    skipped = 0
+    skipped = changed = 0
+    settings = settings_id(config)
     seen: dict[str, Path] = {}
     meta: dict[int, tuple[PurePosixPath, str, float]] = {}
     for i, (item, digest, name) in enumerate(zip(inputs, digests, names, strict=True)):
@@ -168,13 +171,17 @@ def batch_command(args: argparse.Namespace, pm) -> int:
             continue
         seen[digest] = item.path
         if not args.force and (entry := ledger.done(digest, out)):
-            log.debug("batch: %s done before (%s)", item.path, entry["output"])
-            skipped += 1
-            continue
+            if ledger.same_settings(entry, settings):
+                log.debug("batch: %s done before (%s)", item.path, entry["output"])
+                skipped += 1
+                continue
+            changed += 1
         jobs.append(Job(i, item.path))
         meta[i] = (name, digest, audio_seconds(item.path) or 0.0)
     if skipped:
         log.info("batch: %d of %d files done before: skipped (--force: again)", skipped, total)
+    if changed:
+        log.info("batch: %d files were done with another config: analysed again", changed)
 
     cores = os.cpu_count() or 1
     setup = Setup(
@@ -191,7 +198,7 @@ def batch_command(args: argparse.Namespace, pm) -> int:
 
         target = diary_specs[-1].partition(":")[2]
         diary = Diary(Path(target).expanduser() if target else default_path())
-    driver = Driver(out, ledger, progress, diary)
+    driver = Driver(out, ledger, progress, settings, diary)
     for i, (name, digest, seconds) in meta.items():
         driver.names[i], driver.digests[i], driver.seconds[i] = name, digest, seconds
     if args.engine == "ray":

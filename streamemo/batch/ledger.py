@@ -1,10 +1,13 @@
 """What a batch has done, by content: ``.streamemo-batch.json`` in the --out folder maps
 each finished input's sha256 to its output file. A file counts as done only once its
 output is whole (renamed into place) and its entry saved; the ledger itself is replaced
-in one rename, so a crash leaves the old one or the new one, never half of either."""
+in one rename, so a crash leaves the old one or the new one, never half of either.
+Each entry keeps the fingerprint of the analysis it was made with (``settings_id``): a
+file done with other models or options is analysed again."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -14,6 +17,15 @@ from typing import Any
 from streamemo.errors import InputError
 
 LEDGER_NAME = ".streamemo-batch.json"
+# the tables that decide what comes out; sinks and the source do not
+ANALYSIS_TABLES = ("segmenter", "transcriber", "text", "audio", "fuser", "pipeline")
+
+
+def settings_id(config: dict[str, Any]) -> str:
+    """A short fingerprint of the config's analysis tables."""
+    tables = {name: config.get(name) for name in ANALYSIS_TABLES}
+    text = json.dumps(tables, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 class Ledger:
@@ -36,6 +48,11 @@ class Ledger:
         if entry is not None and (out / entry["output"]).is_file():
             return entry
         return None
+
+    @staticmethod
+    def same_settings(entry: dict[str, Any], settings: str) -> bool:
+        # an entry from before fingerprints were kept counts as made with these
+        return entry.get("settings", settings) == settings
 
     def record(self, digest: str, entry: dict[str, Any]) -> None:
         # an output now holds this content's events: entries naming it are no longer true
