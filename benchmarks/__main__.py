@@ -10,6 +10,7 @@
     python -m benchmarks ser-eval DIR        # a voice analyser on labelled clips (ser_eval.py)
     python -m benchmarks calibration         # personal voice baselines (calibration_report.py)
     python -m benchmarks batch               # batch: 1 vs 2 workers, Ray (batch_throughput.py)
+    python -m benchmarks realtimestt         # beside RealtimeSTT (realtimestt_compare.py)
 
 Run it from the repository root with ../shared beside it (or $STREAMEMO_SHARED).
 """
@@ -121,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import batch_throughput
 
         return batch_throughput.main(rest[1:])
+    if rest[:1] == ["realtimestt"]:  # beside RealtimeSTT, run by its own venv (--rstt-python)
+        from benchmarks import realtimestt_compare
+
+        return realtimestt_compare.main(rest[1:])
     if rest[:1] == ["calibration"]:  # personal baselines against the presets
         from benchmarks import calibration_report
 
