@@ -13,6 +13,7 @@ utterance costs only its own result (and one error status), never the run.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
@@ -94,6 +95,9 @@ class Analysis:
         self.live_words = live_words  # partials carry the words so far
         self._prefix = StablePrefix()  # of the utterance in progress (partials thread)
         self._last_text_emotion: Any = None  # of the words last heard
+        # the partials' words and the utterances take turns at the text analyser: a
+        # tokenizer is not thread-safe (serve's shared one has its own queue as well)
+        self._text_turn = threading.Lock()
 
     def analyse(self, batch: list[Utterance]) -> list[UtteranceEvent | None]:
         """Hear, then read: one event (or None: skipped) per utterance, in order."""
@@ -135,7 +139,8 @@ class Analysis:
             text = self.analysers.text  # may still be loading
             t0 = time.perf_counter()
             ids = [batch[i].id for i in spoken]
-            read = self.each(text, "analyse", [texts[i] for i in spoken], ids, "text analyser")
+            with self._text_turn:
+                read = self.each(text, "analyse", [texts[i] for i in spoken], ids, "text analyser")
             timing["text_ms"] = _ms(t0) / len(spoken)
             for i, emotion in zip(spoken, read, strict=True):
                 text_emotions[i] = emotion
@@ -219,7 +224,9 @@ class Analysis:
         text_emotion = None
         if text and self.analysers.has("text"):
             try:
-                text_emotion = self.analysers.text.analyse(text)
+                analyser = self.analysers.text  # may still be loading: not under the lock
+                with self._text_turn:
+                    text_emotion = analyser.analyse(text)
             except Exception as exc:
                 self.out.report_error(f"text analyser (partial of utterance {item.id})", exc)
         self._last_text_emotion = text_emotion

@@ -209,7 +209,8 @@ class Pipeline:
             # not for ever: once analysis has died, nobody takes it (the run is ending)
             self._put(self._utterances, item)
             return
-        if not (self.analysers.has("audio") or self.analysis.live_words):
+        words = self.analysis.live_words and item.so_far is not None
+        if not (self.analysers.has("audio") or words):
             return
         try:
             self._partials.put_nowait(item)
