@@ -11,6 +11,7 @@
     python -m benchmarks calibration         # personal voice baselines (calibration_report.py)
     python -m benchmarks batch               # batch: 1 vs 2 workers, Ray (batch_throughput.py)
     python -m benchmarks realtimestt         # beside RealtimeSTT (realtimestt_compare.py)
+    python -m benchmarks vad                 # webrtcvad vs silero, clean and noisy (vad_compare.py)
 
 Run it from the repository root with ../shared beside it (or $STREAMEMO_SHARED).
 """
@@ -122,6 +123,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import batch_throughput
 
         return batch_throughput.main(rest[1:])
+    if rest[:1] == ["vad"]:  # webrtcvad against silero, clean and noisy (vad_compare.py)
+        from benchmarks import vad_compare
+
+        return vad_compare.main(rest[1:])
     if rest[:1] == ["realtimestt"]:  # beside RealtimeSTT, run by its own venv (--rstt-python)
         from benchmarks import realtimestt_compare
 
