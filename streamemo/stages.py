@@ -13,7 +13,9 @@ in docs/plugins/. In short (``streamemo run``): the source's ``blocks`` on the t
 analyser's ``analyse`` on "voice" (beside the transcriber) and ``analyse_latest`` on
 "partials", the text analyser and fuser on "reading", each sink on a thread of its own.
 Under ``serve`` every stream has its own source, segmenter and threads, while the
-transcriber, the text and audio analysers and the fuser are built once and shared.
+transcriber, the text and audio analysers and the fuser are built once and shared: calls
+that different streams make at about the same time reach a stage as one ``*_many`` call
+(``[serve] batch_max``), so a stage that batches well serves more streams.
 
 A ``*_many`` method gets the utterances that wait together (a file read faster than real
 time, a backlog) and returns one result per input, in order; it raises only when the
@@ -95,7 +97,8 @@ class Transcriber(ABC):
     """Speech to text, on the thread "hearing" (the audio analyser runs beside it).
 
     Under ``serve`` one transcriber is shared by every stream: at most ``num_workers``
-    calls run at once, from different streams' threads.
+    calls run at once, from different streams' threads, and utterances of different
+    streams that wait together come as one ``transcribe_many``.
     """
 
     num_workers: int = 1  # calls serve may run at once; more than 1 must be thread-safe
@@ -126,7 +129,7 @@ class TextAnalyser(ABC):
     """Emotion from the transcript, on the thread "reading", after the transcriber.
 
     Gets only text with words in it. Under ``serve`` one is shared by every stream and
-    called by one stream at a time.
+    called once at a time, with the texts of several streams in one ``analyse_many``.
     """
 
     @abstractmethod
@@ -146,7 +149,8 @@ class AudioAnalyser(ABC):
     gets the newest window of speech still in progress (``Partial.audio``) on the thread
     "partials", whenever the segmenter yields one: under ``run`` it may be called while
     ``analyse`` runs, so the two must be safe together. Under ``serve`` one is shared by
-    every stream and its calls take turns, one at a time.
+    every stream and its calls take turns, one at a time; utterances of several streams
+    come as one ``analyse_many``.
     """
 
     @abstractmethod

@@ -4,6 +4,7 @@ real Whisper, the real text and voice models, real concurrent streams."""
 import json
 import re
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from streamemo.audio_io import read_all
 from streamemo.config import load_config
 from streamemo.loading import Analysers
 from streamemo.plugins import Registry, get_plugin_manager
+from streamemo.priority import mark_background
 from streamemo.serving.shared import batch_summary, shared_analysers
 from tests.conftest import OFFLINE_CONFIG, need_package, run_cli, shared
 from tests.wer import wer
@@ -159,3 +161,35 @@ def test_bad_batching_options_are_one_line_before_any_model_loads(override, name
     assert result.returncode == 2
     assert named in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_live_words_wait_for_other_streams_finished_utterances(models, clips):
+    """Calls from a background thread (a partial's words) run only when no finished
+    utterance waits: queued behind a busy Whisper, the final goes first."""
+    audios, _ = clips
+    together = shared_analysers(models, window_s=0.0, max_items=8)
+    finished: list[str] = []
+
+    def call(name: str, audio, background: bool) -> None:
+        if background:
+            mark_background()
+        together.transcriber.transcribe(audio)
+        finished.append(name)
+
+    busy = threading.Thread(target=call, args=("busy", np.concatenate(audios), False))
+    busy.start()
+    while not together.transcriber.batches._workers:  # the worker has the long call
+        time.sleep(0.01)
+    time.sleep(0.2)
+    threads = [
+        threading.Thread(target=call, args=(f"partial-{i}", audios[i], True)) for i in (0, 1)
+    ]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.2)  # both partials queued first
+    final = threading.Thread(target=call, args=("final", audios[2], False))
+    final.start()
+    for thread in [busy, *threads, final]:
+        thread.join(120)
+    assert finished[:2] == ["busy", "final"], finished
+    assert together.transcriber.batches.tallies["transcribe"].largest == 2  # partials together

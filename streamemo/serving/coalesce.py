@@ -8,7 +8,8 @@ or 30 s), the text and voice models run them as one batch. A free worker waits
 ``window_s`` for company first; while the model is busy the queue fills by itself, so
 batches grow with the load and cost no wait. ``slots`` workers run at once (Whisper's
 ``num_workers``); every other call (a partial's ``analyse_latest``) takes its turn in
-the same queue.
+the same queue. Calls from background threads (live words: ``streamemo.priority``) run
+only when no other call waits, and batch among themselves.
 
 A batch that fails, or returns the wrong number of results, is retried call by call:
 one stream's bad utterance costs only its own result, and the error goes back to the
@@ -22,6 +23,8 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
+
+from streamemo.priority import is_background
 
 # one-input methods of the stage contract, and the method that takes many of them
 BATCHED = {
@@ -41,13 +44,14 @@ class _Call:
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
     queued: float = field(default_factory=time.monotonic)
+    background: bool = field(default_factory=is_background)  # the caller's thread's
     done: threading.Event = field(default_factory=threading.Event)
     result: Any = None
     error: BaseException | None = None
 
-    def kind(self) -> tuple[int, str] | None:
+    def kind(self) -> tuple[int, str, bool] | None:
         """Calls of one kind run together; a plain call runs alone."""
-        return None if self.items is None else (id(self.target), self.method)
+        return None if self.items is None else (id(self.target), self.method, self.background)
 
     def finish(self, result: Any = None, error: BaseException | None = None) -> None:
         self.result, self.error = result, error
@@ -106,16 +110,20 @@ class Batches:
         while True:
             while not self._queue:
                 self._ready.wait()
-            first = self._queue[0]
-            if first.kind() is not None and self.window_s:
+            first = self._first()
+            if first.kind() is not None and self.window_s and not first.background:
                 deadline = first.queued + self.window_s
                 while (left := deadline - time.monotonic()) > 0 and self._waiting(first) < (
                     self.max_items
                 ):
                     self._ready.wait(left)
-                if not self._queue or self._queue[0] is not first:
+                if first not in self._queue:
                     continue  # another worker took it meanwhile
             return self._take(first)
+
+    def _first(self) -> _Call:
+        """The oldest foreground call, else the oldest call."""
+        return next((c for c in self._queue if not c.background), self._queue[0])
 
     def _waiting(self, first: _Call) -> int:
         kind = first.kind()
@@ -123,7 +131,7 @@ class Batches:
 
     def _take(self, first: _Call) -> list[_Call]:
         """``first`` and the calls of its kind behind it, up to ``max_items`` inputs."""
-        self._queue.popleft()
+        self._queue.remove(first)
         kind, batch, items = first.kind(), [first], len(first.items or ())
         if kind is None:
             return batch
