@@ -28,6 +28,7 @@ from streamemo.loading import Analysers, build_sinks, build_stages
 from streamemo.metering import LevelMeter
 from streamemo.pipeline_options import PipelineOptions
 from streamemo.plugins import Registry
+from streamemo.priority import mark_background
 from streamemo.sink_runner import SinkRunner, close_all
 from streamemo.stages import Sink, Source
 
@@ -223,6 +224,7 @@ class Pipeline:
             self._partials.put_nowait(item)
 
     def _analyse_partials(self) -> None:
+        mark_background()  # a shared model runs other streams' finished utterances first
         while (item := self._partials.get()) is not _END:
             words = (
                 item.id > self._ended_id and not self._hearing.is_set() and self._utterances.empty()
