@@ -70,7 +70,11 @@ class Pipeline:
             self.analysers,
             self.emission,
             beside=self._audio_pool,
-            live_words=self.options.live_words and self.analysers.has("transcriber"),
+            # a file read as fast as it decodes has nobody watching its words come: no
+            # Whisper per hop, and its events depend on the audio alone, never on timing
+            live_words=self.options.live_words
+            and self.analysers.has("transcriber")
+            and self.source.live is not False,
         )
         self._frames: queue.Queue = queue.Queue(maxsize=self.options.frame_queue)
         self._utterances: queue.Queue = queue.Queue(maxsize=self.options.utterance_queue)
