@@ -58,7 +58,7 @@ class StreamSession:
         live_words: bool | None = None,
     ):
         self.name = name
-        self.live_words = live_words  # the hello's; None: the server's [pipeline] live_words
+        self.live_words = live_words  # the hello's; None or True: the server's [pipeline] one
         self.analysers = analysers or streams.analysers  # its own baseline: its own voice
         self.streams = streams
         self.server = server
@@ -89,8 +89,10 @@ class StreamSession:
         counters: dict[str, int] = {}
         try:
             config = self.streams.config
-            if self.live_words is not None:  # the hello's choice, for this stream only
-                pipeline_table = {**(config.get("pipeline") or {}), "live_words": self.live_words}
+            # the hello's "live_words": false turns them off for this stream; true never
+            # turns them on where the server turned them off (its CPU is the server's)
+            if self.live_words is False:
+                pipeline_table = {**(config.get("pipeline") or {}), "live_words": False}
                 config = {**config, "pipeline": pipeline_table}
             pipeline = Pipeline(
                 config,

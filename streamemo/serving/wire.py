@@ -8,7 +8,8 @@ The wire format, per connection:
    ``"baseline": "female"``: the voice baseline of this stream (``male``, ``female``,
    ``personal`` or a name stored by ``streamemo calibrate --name``; see baselines.py), and
    ``"live_words": false``: this stream's partials carry no words (true, the default,
-   follows the server's ``[pipeline] live_words``);
+   follows the server's ``[pipeline] live_words``: a stream cannot turn on what the
+   server turned off);
 2. binary messages of mono 16-bit little-endian PCM (``s16le``), any length (an even
    number of bytes), at 16 kHz or the declared rate (resampled here with soxr);
 3. optionally a text message ``{"type": "end"}``: no more audio, but keep the
