@@ -74,6 +74,9 @@ class Heard:
     languages: list[str | None]
     audio: Future | None  # (results, ms) of the audio analyser; None when it is off
     timing: dict[str, float] = field(default_factory=dict)
+    # read early (speculation): the events, and the counts to make when they are used
+    events: list | None = None
+    counts: list[tuple[str, float]] = field(default_factory=list)
 
 
 class Analysis:
@@ -128,8 +131,15 @@ class Analysis:
                     heard.languages[i] = transcript.language
         return heard
 
-    def read(self, heard: Heard) -> list[UtteranceEvent | None]:
-        """Text emotion of what was heard, the voice's result, fused into events."""
+    def read(self, heard: Heard, *, early: bool = False) -> list[UtteranceEvent | None]:
+        """Text emotion of what was heard, the voice's result, fused into events.
+        ``early``: a speculation, kept in ``heard`` and counted only when it is read
+        again (used); a dropped one counts nothing."""
+        if heard.events is not None:
+            for key, n in heard.counts:
+                self.out.count(key, n)
+            return heard.events
+        count = (lambda key, n=1: heard.counts.append((key, n))) if early else self.out.count
         batch, texts, timing = heard.batch, heard.texts, heard.timing
         n = len(batch)
         text_emotions: list[Any] = [None] * n
@@ -151,8 +161,8 @@ class Analysis:
         events: list[UtteranceEvent | None] = []
         for i, utt in enumerate(batch):
             if skip(texts[i], audio_emotions[i]):
-                self.out.count("skipped_no_speech")
-                self.out.count("skipped_no_speech_s", (utt.end - utt.start) / SAMPLE_RATE)
+                count("skipped_no_speech")
+                count("skipped_no_speech_s", (utt.end - utt.start) / SAMPLE_RATE)
                 events.append(None)
                 continue
             emotion = None
@@ -162,7 +172,7 @@ class Analysis:
                     capped(emotion, text_emotions[i], audio_emotions[i])
                 except Exception as exc:
                     self.out.report_error(f"fusion (utterance {utt.id})", exc)
-            self.out.count("utterances")
+            count("utterances")
             events.append(
                 UtteranceEvent(
                     stream=self.stream,
@@ -178,6 +188,8 @@ class Analysis:
                     timing=dict(timing),
                 )
             )
+        if early:
+            heard.events = events
         return events
 
     def partial(self, item: Partial, words: bool = True) -> PartialEvent | None:

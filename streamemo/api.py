@@ -20,7 +20,7 @@ inline for every event.
 Every stage is checked at start-up (``conform``): a missing method is one line.
 
 **Types**: audio is ``int16`` numpy arrays, 16 kHz (``SAMPLE_RATE``) mono. Frames:
-``Block``, ``Notice``, ``Utterance``, ``Partial``, ``Span``, ``Cut``, ``Transcript``.
+``Block``, ``Notice``, ``Utterance``, ``Partial``, ``Pause``, ``Span``, ``Cut``, ``Transcript``.
 Results: ``TextEmotion``, ``SentenceEmotion``, ``AudioEmotion``, ``Emotion``. Events:
 ``UtteranceEvent``, ``PartialEvent``, ``StatusEvent``, ``LevelEvent`` (``Event`` is any
 of them; ``event_to_dict``/``event_to_json`` give their JSON form).
@@ -66,6 +66,7 @@ from streamemo.frames import (
     Cut,
     Notice,
     Partial,
+    Pause,
     Span,
     Transcript,
     Utterance,
@@ -101,6 +102,7 @@ __all__ = [
     "Notice",
     "Partial",
     "PartialEvent",
+    "Pause",
     "PluginError",
     "Run",
     "Segmenter",

@@ -104,3 +104,36 @@ class Transcript:
     text: str
     language: str | None
     extra: dict = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Pause:
+    """Speech has paused (the hangover has begun and the tail padding is here): the
+    utterance as it would be if it ended now, with the same ``start``/``end``, pre-roll
+    and tail. The runner may hear it at once, speculatively; when the ``Utterance``
+    that comes equals it, that work is its result. Speech that resumes makes it moot."""
+
+    id: int  # the id the utterance will have
+    start: int
+    end: int  # one past the last voiced sample, were it the end
+    audio: np.ndarray  # int16, pre-roll and tail included, exactly as the Utterance's
+    ended_at: float  # monotonic time the last voiced sample arrived
+    start_cut: Cut | None = None  # this part goes on from the one before (a cut monologue)
+
+    def as_utterance(self) -> Utterance:
+        return Utterance(
+            self.id, self.start, self.end, self.audio, self.ended_at, start_cut=self.start_cut
+        )
+
+    def matches(self, utt: Utterance) -> bool:
+        """Whether ``utt`` is the utterance this pause foresaw: same times, audio, cuts."""
+        return (
+            utt.id == self.id
+            and utt.start == self.start
+            and utt.end == self.end
+            and not utt.cut
+            and utt.end_cut is None
+            and utt.start_cut is self.start_cut
+            and len(utt.audio) == len(self.audio)
+            and np.array_equal(utt.audio, self.audio)
+        )

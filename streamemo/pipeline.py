@@ -1,7 +1,8 @@
 """The runner: one stream's stages on their own threads, joined by bounded queues.
 
     source ─▶ segmenter ─▶ hearing (transcriber ‖ audio) ─▶ reading (text, fuser) ─▶ sinks
-                    └──▶ partials (audio, newest window; words so far) ─────────▶ sinks
+                    ├──▶ partials (audio, newest window; words so far) ─────────▶ sinks
+                    └──▶ speculating (a Pause heard and read early) ──▶ hearing uses it
 
 Only the threads, queues and shutdown live here; the parts are ``loading``, ``analysis``,
 ``metering``, ``emission`` and ``lifecycle``. Every queue ends with an end marker; a stage
@@ -22,7 +23,7 @@ import pluggy
 from streamemo.analysis import Analysis
 from streamemo.emission import Emission
 from streamemo.events import StatusEvent
-from streamemo.frames import Block, Notice, Partial, Utterance
+from streamemo.frames import Block, Notice, Partial, Pause, Utterance
 from streamemo.lifecycle import Run
 from streamemo.loading import Analysers, build_sinks, build_stages
 from streamemo.metering import LevelMeter
@@ -30,11 +31,19 @@ from streamemo.pipeline_options import PipelineOptions
 from streamemo.plugins import Registry
 from streamemo.priority import mark_background
 from streamemo.sink_runner import SinkRunner, close_all
+from streamemo.speculation import Guess, Speculator
 from streamemo.stages import Sink, Source
 
 __all__ = ["Analysers", "Pipeline"]  # Analysers: from streamemo.loading, for its old users
 
 _END = object()  # the last item of every queue
+
+
+class _Claimed:
+    """An utterance whose speculation foresaw it: hearing waits for that, not Whisper."""
+
+    def __init__(self, utterance: Utterance, guess: Guess):
+        self.utterance, self.guess = utterance, guess
 
 
 class Pipeline:
@@ -76,6 +85,14 @@ class Pipeline:
             and self.analysers.has("transcriber")
             and self.source.live is not False,
         )
+        # speculation: a live stream's utterance is heard while its hangover runs (a
+        # file read as fast as it decodes has nobody waiting, and stays reproducible)
+        self.speculator: Speculator | None = None
+        if self.options.speculate and self.source.live is not False:
+            if hasattr(self.segmenter, "pauses"):  # a segmenter that can yield a Pause
+                self.segmenter.pauses = True
+                hint = getattr(self.segmenter, "hint", None)
+                self.speculator = Speculator(self.analysis, self.emission, hint)
         self._frames: queue.Queue = queue.Queue(maxsize=self.options.frame_queue)
         self._utterances: queue.Queue = queue.Queue(maxsize=self.options.utterance_queue)
         self._partials: queue.Queue = queue.Queue(maxsize=self.options.partial_queue)
@@ -113,6 +130,7 @@ class Pipeline:
                 ("hearing", self._hear_waiting),
                 ("reading", self._read_heard),
                 ("partials", self._analyse_partials),
+                *([("speculating", self.speculator.run)] if self.speculator else []),
             )
         ]
         for t in threads:
@@ -155,6 +173,8 @@ class Pipeline:
             with self._lock:
                 self._fatal = self._fatal or exc
             self.stop()
+            if self.speculator is not None:
+                self.speculator.close()
             for q in (self._frames, self._utterances, self._partials, self._heard):
                 self._put_end(q)
 
@@ -205,14 +225,21 @@ class Pipeline:
             for item in self.segmenter.flush():
                 self._route(item)
         finally:
+            if self.speculator is not None:
+                self.speculator.close()  # what it hears now still finishes
             self._put(self._utterances, _END)  # a stage that died: _guard puts the ends
             self._put_end(self._partials)
 
-    def _route(self, item: Utterance | Partial) -> None:
+    def _route(self, item: Utterance | Partial | Pause) -> None:
+        if isinstance(item, Pause):
+            if self.speculator is not None:
+                self.speculator.offer(item)
+            return
         if isinstance(item, Utterance):
             self._ended_id = item.id
+            guess = self.speculator.claim(item) if self.speculator is not None else None
             # not for ever: once analysis has died, nobody takes it (the run is ending)
-            self._put(self._utterances, item)
+            self._put(self._utterances, item if guess is None else _Claimed(item, guess))
             return
         words = self.analysis.live_words and item.so_far is not None
         if not (self.analysers.has("audio") or words):
@@ -233,6 +260,8 @@ class Pipeline:
             words = (
                 item.id > self._ended_id and not self._hearing.is_set() and self._utterances.empty()
             )
+            if self.speculator is not None and self.speculator.busy.is_set():
+                words = False  # a pause is being heard: the final words go first
             if (event := self.analysis.partial(item, words)) is not None:
                 self.emission.emit(event)
 
@@ -246,8 +275,15 @@ class Pipeline:
         # (_segment) and no waiting for a batch to fill.
         whole = self.source.live is False
         ended = False
+        held = None  # a claimed utterance that came while a batch was being gathered
         try:
-            while not ended and (utt := self._utterances.get()) is not _END:
+            while not ended:
+                utt, held = (held if held is not None else self._utterances.get()), None
+                if utt is _END:
+                    break
+                if isinstance(utt, _Claimed):
+                    self._put(self._heard, self._foreseen(utt))
+                    continue
                 batch = [utt]
                 while len(batch) < self.batch_max:
                     try:
@@ -256,6 +292,9 @@ class Pipeline:
                         break
                     if more is _END:
                         ended = True
+                        break
+                    if isinstance(more, _Claimed):
+                        held = more  # next, on its own: it is heard already
                         break
                     batch.append(more)
                 self._hearing.set()
@@ -266,6 +305,19 @@ class Pipeline:
                 self._put(self._heard, heard)
         finally:
             self._put(self._heard, _END)
+
+    def _foreseen(self, claimed: _Claimed):
+        """The speculation's result for the utterance (waiting for it if it is still
+        running), or the utterance heard as usual if it failed."""
+        guess = claimed.guess
+        while not guess.done.wait(0.1):
+            if self._fatal is not None:
+                break
+        heard = guess.heard
+        if heard is None:
+            return self.analysis.hear([claimed.utterance])
+        heard.batch = [claimed.utterance]  # its ended_at: the latency is measured from it
+        return heard
 
     def _read_heard(self) -> None:
         while (heard := self._heard.get()) is not _END:

@@ -22,13 +22,17 @@ class PipelineOptions:
     drain_s: float = 10.0  # how long the sinks may take to finish at the end
     # partials carry the words heard so far (Whisper on the utterance so far, each hop)
     live_words: bool = True
+    # a live stream's utterance is heard while the hangover runs (a segmenter's Pause)
+    speculate: bool = True
 
     def __post_init__(self) -> None:
         for name in ("frame_queue", "utterance_queue", "partial_queue", "batch_max"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"pipeline.{name} must be at least 1, not {getattr(self, name)}")
-        if not isinstance(self.live_words, bool):
-            raise ConfigError(f"pipeline.live_words must be true or false, not {self.live_words!r}")
+        for name in ("live_words", "speculate"):
+            if not isinstance(getattr(self, name), bool):
+                value = getattr(self, name)
+                raise ConfigError(f"pipeline.{name} must be true or false, not {value!r}")
         if not 0 <= self.drain_s <= MAX_DRAIN_S:  # a thread's join takes no larger timeout
             raise ConfigError(
                 f"pipeline.drain_s must be 0 to {MAX_DRAIN_S} seconds, not {self.drain_s}"

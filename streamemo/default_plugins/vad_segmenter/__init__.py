@@ -14,22 +14,43 @@ enough: at most ``end_drop_db`` below the loud part of this utterance and at lea
 ``end_snr_db`` above the background heard before it. webrtcvad keeps calling frames voiced
 for ~100 ms after speech stops (its own smoothing); without the level test the hangover
 would start counting that late. A monologue is cut at ``max_utterance_s`` (``cuts.py``).
+
+Speculation: with ``pauses`` set (the runner sets it under ``[pipeline] speculate``), a
+``Pause`` comes once a pause has lasted ``tail_ms`` (the tail padding is here): the
+utterance as it would be if it ended there. The runner hears it at once and may call
+``hint(id, end, text)`` with what it heard. Adaptive hangover (``adaptive_hangover``, on
+by default): words that end a sentence ("... today.") end this pause after
+``hangover_short_ms`` of silence (at most ``hangover_ms``); words that trail off ("... and",
+a comma, no punctuation) need ``hangover_long_ms`` (at least ``hangover_ms``); any other
+words, or no hint, the usual hangover. A hint applies to that pause only, from the next
+frame on; speech that resumes ends the pause and its hint.
 """
 
 from __future__ import annotations
 
 import inspect
 import math
+import threading
 from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
-from streamemo.api import SAMPLE_RATE, Block, Cut, Partial, Segmenter, Utterance, hookimpl
+from streamemo.api import (
+    SAMPLE_RATE,
+    Block,
+    Cut,
+    Partial,
+    Pause,
+    Segmenter,
+    Utterance,
+    hookimpl,
+)
 from streamemo.default_plugins.vad_segmenter import options, silero
 from streamemo.default_plugins.vad_segmenter.cuts import across, quietest, split
 from streamemo.default_plugins.vad_segmenter.detector import Detector, WebrtcDetector
+from streamemo.default_plugins.vad_segmenter.endings import ending
 from streamemo.default_plugins.vad_segmenter.frame import Frame, level_db
 
 
@@ -55,6 +76,9 @@ class UtteranceSegmenter(Segmenter):
         cut_context_s: float = 1.0,
         partial_hop_s: float = 1.0,
         partial_window_s: float = 3.3,
+        adaptive_hangover: bool = True,
+        hangover_short_ms: int = 300,
+        hangover_long_ms: int = 900,
     ):
         options.check(
             min_utterance_ms=min_utterance_ms,
@@ -63,6 +87,9 @@ class UtteranceSegmenter(Segmenter):
             end_snr_db=end_snr_db,
             cut_search_s=cut_search_s,
             cut_context_s=cut_context_s,
+            adaptive_hangover=adaptive_hangover,
+            hangover_short_ms=hangover_short_ms,
+            hangover_long_ms=hangover_long_ms,
         )
         self.detector = detector
         frame_ms = detector.frame_ms
@@ -106,6 +133,16 @@ class UtteranceSegmenter(Segmenter):
         self._next_partial = 0
         self._next_id = 1
         self._carried: Cut | None = None  # the cut that the utterance in progress goes on from
+        # speculation (see the module docstring): the pause in progress and its hint
+        self.pauses = False  # yield a Pause when speech pauses (set by the runner)
+        self.adaptive = adaptive_hangover
+        self.short_wait = frames(min(hangover_short_ms, hangover_ms)) * self.frame  # samples
+        self.long_wait = frames(max(hangover_long_ms, hangover_ms)) * self.frame
+        self._pause: int | None = None  # end sample of the speech before the pause
+        self._paused_sent = False
+        self._wait: int | None = None  # the hinted silence for this pause, in samples
+        self._hints: dict[tuple[int, int], int] = {}  # (id, end) -> samples, from hint()
+        self._hint_lock = threading.Lock()  # hint() comes from the runner's thread
 
     @property
     def speaking(self) -> bool:
@@ -140,7 +177,18 @@ class UtteranceSegmenter(Segmenter):
         self._speech.append(frame)
         self._judge(frame)
         self._recent.append(frame.loud)
-        if len(self._recent) == self.hangover_frames and sum(self._recent) <= self.end_allowed:
+        if self.pauses:
+            self._track_pause(frame)
+            if self._wait is not None and self._pos - self._pause >= self._wait:
+                yield from self._end(self._last_loud)  # the hinted silence is over
+                return
+        # a pause that trails off waits for its longer silence, not the usual hangover
+        waiting_longer = self._wait is not None and self._wait > self.hangover_frames * self.frame
+        if (
+            len(self._recent) == self.hangover_frames
+            and sum(self._recent) <= self.end_allowed
+            and not waiting_longer
+        ):
             # speech ended at the window's first quiet frame: a loud blip after it is not speech
             i = len(self._speech) - self.hangover_frames
             while i < len(self._speech) and self._speech[i].loud:
@@ -150,11 +198,54 @@ class UtteranceSegmenter(Segmenter):
         if self._pos - self._speech_start >= self.max_samples:
             yield from self._cut()
             return
+        if self.pauses and (pause := self._pause_now()) is not None:
+            yield pause
         if self.partial_hop and self._pos >= self._next_partial:
             self._next_partial = self._pos + self.partial_hop
             so_far = np.concatenate([f.samples for f in self._speech])
             window = so_far[-self.partial_window :]
             yield Partial(self._next_id, self._speech_start, self._pos, window, so_far)
+
+    def hint(self, id: int, end: int, text: str) -> None:
+        """What the runner heard in the ``Pause`` (``id``, ``end``): whether it ends a
+        sentence sets this pause's hangover (any thread; from the next frame on)."""
+        if not self.adaptive:
+            return
+        kind = ending(text)
+        wait = {"ends": self.short_wait, "trails": self.long_wait}.get(kind or "")
+        if wait is not None:
+            with self._hint_lock:
+                self._hints = {(id, end): wait}  # only the newest pause can use one
+
+    def _track_pause(self, frame: Frame) -> None:
+        """Note where a pause begins (the first frame no longer loud after a loud one),
+        and take its hint; a loud frame ends the pause."""
+        if frame.loud:
+            self._pause, self._paused_sent, self._wait = None, False, None
+            return
+        if self._pause is None and self._last_loud is not None:
+            self._pause = self._last_loud.start + len(self._last_loud.samples)
+        if self._pause is not None and self._wait is None and self._hints:
+            with self._hint_lock:
+                self._wait = self._hints.pop((self._next_id, self._pause), None)
+
+    def _pause_now(self) -> Pause | None:
+        """The Pause, once this pause has lasted the tail (sent once per pause)."""
+        if self._pause is None or self._paused_sent or self._pos < self._pause + self.tail:
+            return None
+        self._paused_sent = True
+        end, last = self._pause, self._last_loud
+        if end - self._speech_start < self.min_samples and self._carried is None:
+            return None  # too short to be an utterance yet (as in _finish)
+        audio = np.concatenate([f.samples for f in self._speech])
+        audio = audio[: min(len(audio), end + self.tail - self._audio_start)]
+        ended_at = last.arrived if last is not None else 0.0
+        return Pause(self._next_id, self._speech_start, end, audio, ended_at, self._carried)
+
+    def _reset_pause(self) -> None:
+        self._pause, self._paused_sent, self._wait = None, False, None
+        with self._hint_lock:
+            self._hints = {}
 
     def _begin(self, window: list[Frame]) -> None:
         first = next(f for f in window if f.voiced)
@@ -202,6 +293,7 @@ class UtteranceSegmenter(Segmenter):
         frames, self._speech = self._speech, []
         start_cut, self._carried = self._carried, None
         self._recent.clear()
+        self._reset_pause()
         if not cut:
             rest = [f for f in frames if f.start >= end]
             # that was background; and speech may start again within it

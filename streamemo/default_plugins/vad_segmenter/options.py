@@ -44,3 +44,27 @@ def check(
     for option, value in (("cut_search_s", cut_search_s), ("cut_context_s", cut_context_s)):
         if not _is_number(value) or value < 0:
             raise ConfigError(f"segmenter.{option} must be a number of seconds, 0 or more")
+    adaptive = ("adaptive_hangover", "hangover_short_ms", "hangover_long_ms")
+    if all(name in _other for name in adaptive):
+        check_adaptive(**{name: _other[name] for name in adaptive})
+
+
+def check_adaptive(
+    *, adaptive_hangover: object, hangover_short_ms: object, hangover_long_ms: object
+) -> None:
+    """One ``ConfigError`` line for a bad adaptive hangover option."""
+    if not isinstance(adaptive_hangover, bool):
+        raise ConfigError(
+            f"segmenter.adaptive_hangover must be true or false, not {adaptive_hangover!r}"
+        )
+    for option, value in (
+        ("hangover_short_ms", hangover_short_ms),
+        ("hangover_long_ms", hangover_long_ms),
+    ):
+        if not _is_number(value) or value <= 0:
+            raise ConfigError(f"segmenter.{option} must be a number of ms above 0, not {value!r}")
+    if hangover_short_ms > hangover_long_ms:  # type: ignore[operator]
+        raise ConfigError(
+            f"segmenter.hangover_short_ms ({hangover_short_ms}) must not be longer than "
+            f"hangover_long_ms ({hangover_long_ms})"
+        )

@@ -1,0 +1,26 @@
+"""Whether the words heard so far end a sentence or trail off: the adaptive hangover's cue."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+# a sentence does not end on these, whatever punctuation Whisper put after them
+TRAILING_WORDS = frozenset("and but so because or um uh the a an to of with".split())
+
+
+def ending(text: str) -> Literal["ends", "trails"] | None:
+    """``"ends"``: the text ends a sentence (a final ``.``, ``?`` or ``!`` after a word
+    that can end one); ``"trails"``: it trails off (a comma, an ellipsis, a trailing word
+    like "and", or no punctuation at all); None: neither (no words, or ``;`` / ``:``)."""
+    text = text.strip()
+    words = text.split()
+    if not words:
+        return None
+    last = words[-1].strip(".,;:!?\"'…-").lower()
+    if last in TRAILING_WORDS or text.endswith(("...", "…", ",")):
+        return "trails"
+    if text.endswith((".", "?", "!")):
+        return "ends"
+    if text[-1].isalnum():
+        return "trails"
+    return None

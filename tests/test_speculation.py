@@ -1,0 +1,102 @@
+"""Speculation: an utterance is heard while its hangover runs. Real tiny.en Whisper, real
+webrtcvad, real speech (espeak-ng) that pauses, played in real time: a pause shorter than
+the hangover drops the work on it and the utterance goes on; one that ends it uses the
+work, with the same words as without speculation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from streamemo.api import Block, Pause, Utterance
+from streamemo.default_plugins.vad_segmenter import VadSegmenter
+from streamemo.speculation import Speculator
+from tests.pauses import analysers, config, play, spoken
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+SENTENCE = "The meeting is over for today."
+
+
+@pytest.fixture(scope="module")
+def models():
+    return analysers(config())
+
+
+def _words(text: str | None) -> list[str]:
+    return [w.strip(".,!?").lower() for w in (text or "").split()]
+
+
+def test_a_pause_shorter_than_the_hangover_drops_the_work_and_the_utterance_goes_on(
+    tmp_path, models
+):
+    # 400 ms of silence mid-utterance: a Pause comes (after the 300 ms tail), is heard,
+    # speech resumes before the 600 ms hangover is over: one utterance of both parts
+    path, _ = spoken(
+        tmp_path, 500, "I walked down to the river this morning and", 400,
+        "I saw a big brown dog.", 1500,
+    )  # fmt: skip
+    cfg = config("segmenter.adaptive_hangover=false")  # the usual hangover: no timing race
+    events, counters = play(path, cfg, models)
+    assert len(events) == 1, [e.text for e in events]
+    words = _words(events[0].text)
+    assert "river" in words and "dog" in words, events[0].text
+    assert counters.get("speculations_dropped", 0) >= 1, counters
+    assert counters.get("utterances") == 1
+
+
+def test_an_utterance_that_ends_uses_its_speculation_with_the_same_words(tmp_path, models):
+    path, _ = spoken(tmp_path, 500, SENTENCE, 1500)
+    on, on_counters = play(path, config(), models)
+    off, off_counters = play(path, config("pipeline.speculate=false"), models)
+    assert len(on) == len(off) == 1
+    assert on_counters.get("speculations_used") == 1, on_counters
+    assert "speculations_used" not in off_counters and "speculations_dropped" not in off_counters
+    assert on[0].text == off[0].text and "meeting" in _words(on[0].text)
+    assert on_counters.get("utterances") == off_counters.get("utterances") == 1
+
+
+def test_a_file_read_as_fast_as_it_decodes_is_not_speculated(tmp_path):
+    from tests.conftest import run_cli
+
+    path, _ = spoken(tmp_path, 500, SENTENCE, 1500)
+    out = tmp_path / "events.jsonl"
+    result = run_cli(
+        "run", "--input", str(path), "--sink", f"jsonl:{out}",
+        "-o", "text.enabled=false", "-o", "audio.enabled=false",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "speculations" not in out.read_text()
+
+
+def test_a_pause_foresees_the_utterance_exactly(tmp_path):
+    """The segmenter's Pause is the Utterance to come: same times, audio and id."""
+    _, audio = spoken(tmp_path, 500, SENTENCE, 1500)
+    segmenter = VadSegmenter()
+    segmenter.pauses = True
+    items = []
+    for i in range(0, len(audio), 480):
+        items += segmenter.feed(Block(audio[i : i + 480], 0.0))
+    items += segmenter.flush()
+    pauses = [p for p in items if isinstance(p, Pause)]
+    utterances = [u for u in items if isinstance(u, Utterance)]
+    assert len(utterances) == 1 and pauses
+    assert pauses[-1].matches(utterances[0])
+    assert np.array_equal(pauses[-1].as_utterance().audio, utterances[0].audio)
+    assert items.index(pauses[-1]) < items.index(utterances[0])
+
+
+def test_a_segmenter_without_pauses_yields_none_by_default(tmp_path):
+    _, audio = spoken(tmp_path, 500, SENTENCE, 1500)
+    items = list(VadSegmenter().feed(Block(audio, 0.0)))
+    assert not any(isinstance(i, Pause) for i in items)
+    assert Speculator  # the module imports on its own
+
+
+def test_a_bad_speculate_value_is_one_line():
+    from tests.conftest import run_cli
+
+    result = run_cli("run", "--input", "x.wav", "-o", "pipeline.speculate=maybe")
+    assert result.returncode == 2
+    assert "pipeline.speculate must be true or false" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
