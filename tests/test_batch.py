@@ -261,17 +261,20 @@ def test_bad_inputs_are_one_line_before_models_load(tmp_path, clips):
     assert time.monotonic() - started < 120  # no model loaded: seconds each
 
 
-def test_ctrl_c_keeps_finished_files_and_a_rerun_goes_on(tmp_path, clips):
-    folder = tmp_path / "in"
+def twelve_files(folder: Path, clips: list[Path]) -> Path:
+    """12 files of different content (a different byte past the audio), the same speech."""
     folder.mkdir()
-    for i in range(3):  # 12 files: minutes of work, stopped after the first
+    for i in range(3):
         for clip in clips:
-            data = clip.read_bytes()
-            # a different byte past the audio: a different content, the same speech
-            (folder / f"{i}-{clip.name}").write_bytes(data + bytes([i]) * 2)
-    out = tmp_path / "out"
+            (folder / f"{i}-{clip.name}").write_bytes(clip.read_bytes() + bytes([i]) * 2)
+    return folder
+
+
+def interrupted_batch(folder: Path, out: Path, *args: str) -> dict:
+    """A batch of 12 files stopped by Ctrl-C after its first: it exits 130, keeping whole
+    files only. Returns the ledger."""
     child = subprocess.Popen(
-        [sys.executable, "-m", "streamemo", "batch", str(folder), "--out", str(out), *FAST],
+        [sys.executable, "-m", "streamemo", "batch", str(folder), "--out", str(out), *args],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -284,7 +287,7 @@ def test_ctrl_c_keeps_finished_files_and_a_rerun_goes_on(tmp_path, clips):
             if line.startswith("streamemo: batch 1/12"):
                 break
         os.killpg(child.pid, signal.SIGINT)
-        _, stderr = child.communicate(timeout=60)
+        _, stderr = child.communicate(timeout=120)
     finally:
         if child.poll() is None:
             child.kill()
@@ -295,6 +298,14 @@ def test_ctrl_c_keeps_finished_files_and_a_rerun_goes_on(tmp_path, clips):
     for entry in done.values():
         got = events(out / entry["output"])
         assert got[-1]["type"] == "status" and got[-1]["state"] == "stopped"
+    assert not list(out.rglob("*.part"))
+    return done
+
+
+def test_ctrl_c_keeps_finished_files_and_a_rerun_goes_on(tmp_path, clips):
+    folder = twelve_files(tmp_path / "in", clips)
+    out = tmp_path / "out"
+    done = interrupted_batch(folder, out, *FAST)
     again = batch(str(folder), "--out", str(out), *FAST)
     assert again.returncode == 0, again.stderr
     assert f"{12 - len(done)} analysed, {len(done)} done before" in again.stdout

@@ -16,7 +16,7 @@ import pytest
 
 from benchmarks.ray_head import local_ray_head
 from tests.conftest import REPO, need_package
-from tests.test_batch import FAST, batch, events, ledger, stable
+from tests.test_batch import FAST, batch, events, interrupted_batch, ledger, stable, twelve_files
 from tests.ws_helpers import free_port
 
 pytestmark = pytest.mark.slow
@@ -164,36 +164,11 @@ def test_ray_bad_address_is_one_line_quickly(folder, tmp_path):
 
 
 def test_ctrl_c_keeps_finished_files_and_a_ray_rerun_goes_on(cluster, folder, tmp_path):
-    many = tmp_path / "many"
-    many.mkdir()
-    for i in range(3):  # 12 files, stopped after the first
-        for path in sorted(folder.rglob("*.wav")):
-            (many / f"{i}-{path.name}").write_bytes(path.read_bytes() + bytes([i]) * 2)
+    clips = [path for path in sorted(folder.rglob("*.wav"))]
+    many = twelve_files(tmp_path / "many", clips)
     out = tmp_path / "out"
     ray_args = ("--engine", "ray", "--address", cluster, "--workers", "2", *FAST)
-    child = subprocess.Popen(
-        [sys.executable, "-m", "streamemo", "batch", str(many), "--out", str(out), *ray_args],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True,  # the signal goes to the group, as a terminal's Ctrl-C does
-    )  # fmt: skip
-    try:
-        assert child.stderr is not None
-        for line in child.stderr:
-            if line.startswith("streamemo: batch 1/12"):
-                break
-        os.killpg(child.pid, signal.SIGINT)
-        _, stderr = child.communicate(timeout=120)
-    finally:
-        if child.poll() is None:
-            child.kill()
-    assert child.returncode == 130, stderr
-    assert "interrupted:" in stderr
-    done = ledger(out)
-    assert 1 <= len(done) < 12
-    for entry in done.values():
-        got = events(out / entry["output"])
-        assert got[-1]["type"] == "status" and got[-1]["state"] == "stopped"
-    assert not list(out.rglob("*.part"))
+    done = interrupted_batch(many, out, *ray_args)
     # the cluster outlives the interrupted driver, and the rest is done on it
     again = batch(str(many), "--out", str(out), *ray_args)
     assert again.returncode == 0, again.stderr

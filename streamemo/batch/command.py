@@ -106,10 +106,14 @@ class Driver:
         target = self.out / self.names[job.index]
         target.parent.mkdir(parents=True, exist_ok=True)
         temp = target.with_name(f".{target.name}.part")
-        temp.write_text("".join(line + "\n" for line in result["lines"]), encoding="utf-8")
-        if self.diary is not None:
-            self._diary_entry(result["lines"])
-        os.replace(temp, target)
+        try:
+            temp.write_text("".join(line + "\n" for line in result["lines"]), encoding="utf-8")
+            if self.diary is not None:
+                self._diary_entry(result["lines"])
+            os.replace(temp, target)
+        except BaseException:  # Ctrl-C mid-write, a full disk: no half file stays behind
+            temp.unlink(missing_ok=True)
+            raise
         entry = {
             "input": str(job.path),
             "output": str(self.names[job.index]),
