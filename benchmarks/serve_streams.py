@@ -12,6 +12,10 @@ under --max-p95 s, and it does not grow over the recording (the last third's med
 at most 1 s above the first third's): the server keeps up instead of building a backlog.
 
     python benchmarks/serve_streams.py --streams 1 2 3 4 5 6
+
+--against KEY=VALUE starts a second server with those overrides as well (say
+serve.batch_max=1: no batching across streams) and runs every N on both, one after the
+other, so the two are compared on the same machine in the same minutes.
 """
 
 from __future__ import annotations
@@ -112,6 +116,13 @@ def main() -> None:
     parser.add_argument("--together", action="store_true", help="start every client at once")
     parser.add_argument("--max-p95", type=float, default=3.0, help="seconds (default 3)")
     parser.add_argument(
+        "--against",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="also run every N on a second server with these overrides (the baseline)",
+    )
+    parser.add_argument(
         "-o",
         dest="overrides",
         action="append",
@@ -127,32 +138,44 @@ def main() -> None:
     samples = read_all(args.audio)
     audio = samples.astype("<i2").tobytes()
     expected = len(json.loads(args.audio.with_suffix(".json").read_text())["utterances"])
-    proc, base = start_server(args.audio_model, args.overrides)
+    servers = [("", *start_server(args.audio_model, args.overrides))]
+    if args.against:
+        servers.append(("  " + " ".join(args.against), *start_server(
+            args.audio_model, args.overrides + args.against
+        )))  # fmt: skip
     print(f"# {os.cpu_count()} CPUs, {len(samples) / 16000:.0f} s of {args.audio.name} per stream")
     if args.overrides:
         print(f"# -o {' -o '.join(args.overrides)}")
     print("streams  utterances  latency p50  p95     first→last third  CPU (cores)  sustained")
     try:
         for n in args.streams:
-            cpu0, wall0 = cpu_seconds(proc.pid), time.monotonic()
-            results = asyncio.run(round_of(base, n, audio, args.together))
-            cpu = (cpu_seconds(proc.pid) - cpu0) / (time.monotonic() - wall0)
-            got = [[e for e in events if e["type"] == "utterance"] for events in results]
-            complete = all(len(u) == expected for u in got)
-            latencies = [e["latency_ms"] / 1000 for u in got for e in u]
-            third = max(1, expected // 3)
-            early = statistics.median(e["latency_ms"] / 1000 for u in got for e in u[:third])
-            late = statistics.median(e["latency_ms"] / 1000 for u in got for e in u[-third:])
-            p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
-            ok = complete and p95 <= args.max_p95 and late <= early + 1.0
-            print(
-                f"{n:>7}  {sum(map(len, got)):>4}/{expected * n:<5}  {p50:9.2f} s  {p95:5.2f} s"
-                f"  {early:5.2f} → {late:5.2f} s   {cpu:8.2f}     {'yes' if ok else 'NO'}",
-                flush=True,
-            )
+            for label, proc, base in servers:
+                row = measure(proc, base, n, audio, expected, args)
+                print(row + label, flush=True)
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(60)
+        for _, proc, _ in servers:
+            proc.send_signal(signal.SIGINT)
+        for _, proc, _ in servers:
+            proc.wait(60)
+
+
+def measure(proc, base: str, n: int, audio: bytes, expected: int, args) -> str:
+    """One round of ``n`` streams on one server, as a table row."""
+    cpu0, wall0 = cpu_seconds(proc.pid), time.monotonic()
+    results = asyncio.run(round_of(base, n, audio, args.together))
+    cpu = (cpu_seconds(proc.pid) - cpu0) / (time.monotonic() - wall0)
+    got = [[e for e in events if e["type"] == "utterance"] for events in results]
+    complete = all(len(u) == expected for u in got)
+    latencies = [e["latency_ms"] / 1000 for u in got for e in u]
+    third = max(1, expected // 3)
+    early = statistics.median(e["latency_ms"] / 1000 for u in got for e in u[:third])
+    late = statistics.median(e["latency_ms"] / 1000 for u in got for e in u[-third:])
+    p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
+    ok = complete and p95 <= args.max_p95 and late <= early + 1.0
+    return (
+        f"{n:>7}  {sum(map(len, got)):>4}/{expected * n:<5}  {p50:9.2f} s  {p95:5.2f} s"
+        f"  {early:5.2f} → {late:5.2f} s   {cpu:8.2f}     {'yes' if ok else 'NO'}"
+    )
 
 
 if __name__ == "__main__":
