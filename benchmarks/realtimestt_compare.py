@@ -1,15 +1,19 @@
 """streamemo beside RealtimeSTT: the same virtual microphone, the same tiny.en, one run.
 
     python -m benchmarks realtimestt                       # 2 rounds, about 6 min
+    python -m benchmarks realtimestt --rounds 3            # each side first once: 9 min
     python -m benchmarks realtimestt --rounds 3 --update-readme
     python -m benchmarks realtimestt --rstt-python /other/venv/bin/python
     python -m benchmarks realtimestt --render FILE.json    # the table of an earlier run
 
 What is played: ../shared/audio/en/en_diary.wav (44 s, 10 sentences, truth in
 en_diary.json) into ../shared/tools/vmic.sh's virtual microphone (a PulseAudio daemon of our
-own, benchmarks/vmic.py), once for each side per round, one side after the other (never both
-at once: they would share the 2 cores exactly when both transcribe), the order swapped every
-round so the machine's other load falls on both.
+own, benchmarks/vmic.py), once for each side per round, one side after the other (never at
+once: they would share the 2 cores exactly when both transcribe), the order rotated every
+round so the machine's other load falls on all. Three sides: streamemo as it comes (live
+words on: Whisper on the words so far every second while speaking), streamemo with
+``-o pipeline.live_words=false`` (like RealtimeSTT at its defaults: no realtime
+transcription), and RealtimeSTT.
 
 - streamemo: ``streamemo run --config configs/offline-en.toml`` recording the mic, observed
   by the probe plugin, as benchmarks/latency.py runs it (its matching, and soak.py's wait
@@ -61,6 +65,7 @@ import argparse
 import hashlib
 import json
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -98,10 +103,17 @@ from benchmarks.vmic import VirtualMic
 
 RSTT_PYTHON = Path("/work/rstt-venv/bin/python")
 CHILD = BENCH / "realtimestt_child.py"
+PY_SPY = RSTT_PYTHON.parent / "py-spy"  # for the stacks of a run that does not stop
+EXIT_TIMEOUT_S = 60.0  # after Ctrl-C: streamemo exits in a few seconds
 README_START = (
     "<!-- realtimestt:start (python -m benchmarks realtimestt --update-readme writes this part) -->"
 )
 README_END = "<!-- realtimestt:end -->"
+RSTT = "RealtimeSTT"
+# streamemo as it comes (live words: Whisper on the words so far every second while speaking),
+# and without live words, like RealtimeSTT at its defaults (no realtime transcription)
+STREAMEMO_SIDES = {"streamemo": [], "streamemo, live words off": ["pipeline.live_words=false"]}
+SIDES = [*STREAMEMO_SIDES, RSTT]
 HEADING = "## streamemo beside RealtimeSTT: `python -m benchmarks realtimestt`"
 
 
@@ -251,13 +263,16 @@ def run_rstt(mic: VirtualMic, clip: Clip, py: Path, model: str, logs: Path, name
             time.sleep(0.2)
     finally:
         child.interrupt()
-    result = child.wait(120)
+    hung = _stuck_after_ctrl_c(child, EXIT_TIMEOUT_S, logs / f"{name}.stacks")
+    result = child.wait(5)
     records = read_lines(out)
     ready = next(r for r in records if r["kind"] == "ready")
     texts = rstt_texts(records, began)
     scored = score(texts, clip.truth, began, 0.0)
     scored.update(
         side="RealtimeSTT",
+        began=began,
+        hung_after_ctrl_c=hung,
         exit_code=result.returncode,
         load_s=ready_s,
         cpu_s=_cpu_children() - cpu0,
@@ -271,9 +286,46 @@ def run_rstt(mic: VirtualMic, clip: Clip, py: Path, model: str, logs: Path, name
     return scored
 
 
-def run_streamemo(mic: VirtualMic, clip: Clip, settings: Settings, name: str) -> dict:
+def start_streamemo(
+    settings: Settings, name: str, env: dict[str, str], extra: list[str]
+) -> tuple[Child, Path]:
+    """runs.start's ``streamemo run`` on the mic, with ``-o`` options of this side."""
+    logs = settings.work / "logs"
+    probe, jsonl = logs / f"{name}.probe.jsonl", logs / f"{name}.events.jsonl"
+    cmd = runs.command(settings, jsonl)
+    for item in extra:
+        cmd[-2:-2] = ["-o", item]  # before --sink
+    env = bench_env({**env, "STREAMEMO_BENCH_PROBE": str(probe)})
+    return Child(name, cmd, logs, env=env), probe
+
+
+def _stuck_after_ctrl_c(child: Child, timeout: float, dump: Path) -> str | None:
+    """None when ``child`` exits within ``timeout`` of its Ctrl-C; else its threads' stacks
+    (py-spy, when there is one: PATH or beside --rstt-python), also written to ``dump``.
+    The caller then kills it: what it emitted before counts all the same."""
+    deadline = time.monotonic() + timeout
+    while child.alive() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if not child.alive():
+        return None
+    spy = shutil.which("py-spy") or str(PY_SPY)
+    try:
+        done = subprocess.run(
+            [spy, "dump", "--pid", str(child.proc.pid)], capture_output=True, text=True, timeout=60
+        )
+        stacks = done.stdout or done.stderr
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        stacks = f"(no stacks: {exc})"
+    dump.write_text(stacks, encoding="utf-8")
+    log(f"  {child.name} still running {timeout:.0f} s after Ctrl-C: stacks in {dump}")
+    return stacks[-6000:] or "(py-spy printed nothing)"
+
+
+def run_streamemo(
+    mic: VirtualMic, clip: Clip, settings: Settings, name: str, extra: list[str]
+) -> dict:
     cpu0 = _cpu_children()
-    child, probe = runs.start(settings, name, env=mic.client_env)
+    child, probe = start_streamemo(settings, name, mic.client_env, extra)
     try:
         listening = latency._wait_for(
             probe,
@@ -288,7 +340,8 @@ def run_streamemo(mic: VirtualMic, clip: Clip, settings: Settings, name: str) ->
         latency._wait_for_last(probe, child, clip, timeout=10 + 3 * latency.hangover_ms(settings))
     finally:
         child.interrupt()
-    run = runs.finish(child, probe, timeout=120)
+    hung = _stuck_after_ctrl_c(child, EXIT_TIMEOUT_S, settings.work / "logs" / f"{name}.stacks")
+    run = runs.ProbeRun(child.wait(5), runs.read_probe(probe))  # killed if still there
     records = run.events("utterance")
     stream_start = listening["event"]["stream_start"]
     # where the WAV starts in the stream: latency.py's alignment of the live starts with the
@@ -311,6 +364,9 @@ def run_streamemo(mic: VirtualMic, clip: Clip, settings: Settings, name: str) ->
     scored = score(texts, clip.truth, began, offset)
     scored.update(
         side="streamemo",
+        overrides=extra,
+        hung_after_ctrl_c=hung,
+        began=began,
         exit_code=run.child.returncode,
         load_s=ready_s,
         model_loads_s=loads,
@@ -356,14 +412,15 @@ def compare(opts: argparse.Namespace, work: Path) -> dict[str, Any]:
     mic = VirtualMic("realtimestt")
     try:
         for n in range(opts.rounds):
-            order = ("streamemo", "RealtimeSTT") if n % 2 == 0 else ("RealtimeSTT", "streamemo")
+            order = SIDES[n % len(SIDES) :] + SIDES[: n % len(SIDES)]  # each side first in turn
             one: dict[str, Any] = {"order": list(order)}
             for side in order:
                 log(f"realtimestt: round {n + 1}/{opts.rounds}, {side}")
+                name = f"round{n}-side{SIDES.index(side)}"
                 one[side] = (
-                    run_streamemo(mic, clip, settings, f"streamemo-{n}")
-                    if side == "streamemo"
-                    else run_rstt(mic, clip, opts.rstt_python, facts["model"], logs, f"rstt-{n}")
+                    run_rstt(mic, clip, opts.rstt_python, facts["model"], logs, name)
+                    if side == RSTT
+                    else run_streamemo(mic, clip, settings, name, STREAMEMO_SIDES[side])
                 )
                 r = one[side]
                 log(
@@ -374,15 +431,17 @@ def compare(opts: argparse.Namespace, work: Path) -> dict[str, Any]:
             rounds.append(one)
     finally:
         mic.stop()
-    pooled = {side: _pooled([r[side] for r in rounds]) for side in ("streamemo", "RealtimeSTT")}
+    pooled = {side: _pooled([r[side] for r in rounds]) for side in SIDES}
+    theirs_ms = pooled[RSTT]["latency_ms"]
     return {
         "input": clip.path.name,
         "sentences": len(clip.truth),
+        "sides": {side: STREAMEMO_SIDES.get(side) for side in SIDES},
         "rounds": rounds,
         "pooled": pooled,
-        "ratio": {
-            q: _ratio(pooled["streamemo"]["latency_ms"][q], pooled["RealtimeSTT"]["latency_ms"][q])
-            for q in ("p50", "p95")
+        "ratio": {  # streamemo's latency / RealtimeSTT's, per streamemo side
+            side: {q: _ratio(pooled[side]["latency_ms"][q], theirs_ms[q]) for q in ("p50", "p95")}
+            for side in STREAMEMO_SIDES
         },
         "versions": facts["versions"],
         "model": {
@@ -405,6 +464,7 @@ def _pooled(runs_: list[dict[str, Any]]) -> dict[str, Any]:
         "lost": [r["lost"] for r in runs_],
         "cpu_s": [r["cpu_s"] for r in runs_],
         "load_s": [r["load_s"] for r in runs_],
+        "hung": sum(1 for r in runs_ if r.get("hung_after_ctrl_c")),
     }
 
 
@@ -425,41 +485,48 @@ def markdown(results: dict[str, Any]) -> str:
     c = results.get("compare") or {}
     if "error" in c or not c:
         return f"(no comparison: {c.get('error', 'not run')})"
-    s, r = c["pooled"]["streamemo"], c["pooled"]["RealtimeSTT"]
-    n_rounds = len(c["rounds"])
+    sides = list(c["pooled"])
+    pooled, theirs = c["pooled"], c["pooled"][RSTT]
     load = results["load"]
+
+    def row(label: str, cell) -> str:
+        return f"| {label} | " + " | ".join(cell(side, pooled[side]) for side in sides) + " |"
+
+    def ratio(side: str, q: str) -> str:
+        return "1" if side == RSTT else _fmt_ratio(c["ratio"][side][q])
+
     lines = [
         f"{results['date']}, {results['machine']['cores']} cores ({results['machine']['cpu']}), "
-        f"{n_rounds} rounds of `{c['input']}` ({c['sentences']} sentences) per side, "
+        f"{len(c['rounds'])} rounds of `{c['input']}` ({c['sentences']} sentences) per side, "
         f"RealtimeSTT {c['versions']['realtimestt']}, faster-whisper "
         f"{c['versions']['faster-whisper']}, the same tiny.en on both sides: "
         f"{'yes' if c['model']['same'] else 'NO'} (model.bin SHA-256 "
         f"{c['model']['streamemo']['sha256'][:12]}). Load average (1 min): "
         f"{load['before'][0]:.2f} before, {load['during']['min']:.2f}-"
         f"{load['during']['max']:.2f} during (median {load['during']['median']:.2f}), "
-        f"{load['after'][0]:.2f} after{_note(results.get('load_note'))}.",
+        f"{load['after'][0]:.2f} after{_note(results.get('load_note'))}. streamemo at "
+        f"{_commit(results.get('streamemo_source'))}.",
         "",
         f"    {results['invocation']}        # {results['file']}",
         "",
-        "| | streamemo | RealtimeSTT | streamemo / RealtimeSTT |",
-        "|---|---|---|---|",
-        f"| end of speech → final text, p50 | {_ms(s['latency_ms']['p50'])} | "
-        f"{_ms(r['latency_ms']['p50'])} | {_fmt_ratio(c['ratio']['p50'])} |",
-        f"| p95 | {_ms(s['latency_ms']['p95'])} | {_ms(r['latency_ms']['p95'])} | "
-        f"{_fmt_ratio(c['ratio']['p95'])} |",
-        f"| texts timed (all rounds) | {s['latency_ms']['n']} | {r['latency_ms']['n']} | |",
-        f"| word error rate (mean of rounds) | {s['wer']:.3f} | {r['wer']:.3f} | "
-        f"{_fmt_ratio(_ratio(s['wer'], r['wer']))} |",
-        f"| texts per round (of {c['sentences']}) | {_list(s['texts'])} | {_list(r['texts'])} | |",
-        f"| texts over 2+ sentences (merged) | {_list(s['merged'])} | {_list(r['merged'])} | |",
-        f"| sentences split / lost | {_list(s['split'])} / {_list(s['lost'])} | "
-        f"{_list(r['split'])} / {_list(r['lost'])} | |",
-        f"| start-up to listening (s) | {_list(s['load_s'], '{:.1f}')} | "
-        f"{_list(r['load_s'], '{:.1f}')} | |",
-        f"| CPU time per run, start-up included (s) | {_list(s['cpu_s'], '{:.0f}')} | "
-        f"{_list(r['cpu_s'], '{:.0f}')} | |",
+        "| | " + " | ".join(sides) + " |",
+        "|---" * (len(sides) + 1) + "|",
+        row("end of speech → final text, p50", lambda _, x: _ms(x["latency_ms"]["p50"])),
+        row("p95", lambda _, x: _ms(x["latency_ms"]["p95"])),
+        row(
+            "ratio to RealtimeSTT, p50 / p95", lambda k, _: f"{ratio(k, 'p50')} / {ratio(k, 'p95')}"
+        ),
+        row("texts timed (all rounds)", lambda _, x: str(x["latency_ms"]["n"])),
+        row("word error rate (mean of rounds)", lambda _, x: f"{x['wer']:.3f}"),
+        row("WER ratio to RealtimeSTT", lambda _, x: _fmt_ratio(_ratio(x["wer"], theirs["wer"]))),
+        row(f"texts per round (of {c['sentences']})", lambda _, x: _list(x["texts"])),
+        row("texts over 2+ sentences (merged)", lambda _, x: _list(x["merged"])),
+        row("sentences split / lost", lambda _, x: f"{_list(x['split'])} / {_list(x['lost'])}"),
+        row("start-up to ready (s)", lambda _, x: _list(x["load_s"], "{:.1f}")),
+        row("CPU time per run, start-up included (s)", lambda _, x: _list(x["cpu_s"], "{:.0f}")),
+        row("runs still going 60 s after Ctrl-C", lambda _, x: str(x.get("hung", "n/a"))),
         "",
-        "Per round (order, then p50 / p95 / WER):",
+        "Per round (in the order run: p50 / p95 / WER):",
         "",
     ]
     for k, one in enumerate(c["rounds"], 1):
@@ -470,6 +537,15 @@ def markdown(results: dict[str, Any]) -> str:
         ]
         lines.append(f"- round {k}: " + "; ".join(parts))
     return "\n".join(lines)
+
+
+def _commit(source: dict[str, Any] | None) -> str:
+    if not source:
+        return "an unrecorded commit"
+    changed = len(source["changed"])
+    return f"{source['commit']}" + (
+        f" with {changed} changed files in streamemo/" if changed else ""
+    )
 
 
 def _note(note: str | None) -> str:
@@ -532,6 +608,7 @@ def main(argv: list[str] | None = None) -> int:
         "file": _shown(path),
         "load": {"before": loadavg()},
         "load_note": load_note,
+        "streamemo_source": _source(),
     }
     sampler = LoadSampler()
     sampler.start()
@@ -555,6 +632,19 @@ def main(argv: list[str] | None = None) -> int:
         update_readme(readme, results)
     log(f"wrote {path}")
     return code
+
+
+def _source() -> dict[str, Any]:
+    """The commit streamemo ran from, and its files that differed from it."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "changed": git("status", "--porcelain", "--", "streamemo").splitlines(),
+    }
 
 
 def _shown(path: Path) -> str:
