@@ -221,6 +221,11 @@ class UtteranceSegmenter(Segmenter):
         """Note where a pause begins (the first frame no longer loud after a loud one),
         and take its hint; a loud frame ends the pause."""
         if frame.loud:
+            if self._wait is not None and self._wait > self.hangover_frames * self.frame:
+                # speech resumed after waiting longer than the usual hangover: its window
+                # is all silence, which must not end the utterance now it goes on
+                self._recent.clear()
+                self._recent.append(True)
             self._pause, self._paused_sent, self._wait = None, False, None
             return
         if self._pause is None and self._last_loud is not None:
