@@ -66,6 +66,16 @@ def _parser() -> argparse.ArgumentParser:
     add_wait_quiet_option(p)
     p.add_argument("--load-note", help="a note on the machine's load for the README")
     p.add_argument(
+        "-o",
+        dest="option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a config override for every streamemo run (repeatable), e.g. "
+        "-o pipeline.speculate=false -o segmenter.adaptive_hangover=false "
+        "-o segmenter.name=silero",
+    )
+    p.add_argument(
         "--render",
         type=Path,
         metavar="JSON",
@@ -88,6 +98,7 @@ def _settings(args: argparse.Namespace, work: Path) -> Settings:
     ):
         if value is not None:
             setattr(s, field, value)
+    s.options = list(args.option)
     return s
 
 

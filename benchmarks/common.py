@@ -61,6 +61,8 @@ class Settings:
     vmic_seconds: float | None = None  # None: the whole en_long.wav through the virtual mic
     overhead_seconds: float | None = None  # None: the whole en_long.wav in file mode
     work: Path = Path("/tmp/streamemo-bench")
+    # -o KEY=VALUE for every streamemo run (pipeline.speculate=false, segmenter.name=silero)
+    options: list[str] = field(default_factory=list)
 
     @classmethod
     def quick_settings(cls, work: Path) -> Settings:

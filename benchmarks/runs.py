@@ -23,10 +23,12 @@ _LOADED = re.compile(r"loaded (\w+) '([^']*)' in ([0-9.]+) s")
 
 
 def overrides(settings: Settings) -> list[str]:
-    """The ``-o`` options of every run: the voice weights and Whisper's thread count."""
+    """The ``-o`` options of every run: the voice weights, Whisper's thread count, and
+    the command line's own ``-o``."""
     return [
         f"audio.model={shared_path('models/todai-audio-v1')}",
         f"transcriber.cpu_threads={settings.threads}",
+        *settings.options,
     ]
 
 
