@@ -139,6 +139,8 @@ class UtteranceSegmenter(Segmenter):
         self.short_wait = frames(min(hangover_short_ms, hangover_ms)) * self.frame  # samples
         self.long_wait = frames(max(hangover_long_ms, hangover_ms)) * self.frame
         self._pause: int | None = None  # end sample of the speech before the pause
+        self._pause_last: Frame | None = None  # its last loud frame
+        self._blips = 0  # loud frames since the pause began (the end rule allows a few)
         self._paused_sent = False
         self._wait: int | None = None  # the hinted silence for this pause, in samples
         self._hints: dict[tuple[int, int], int] = {}  # (id, end) -> samples, from hint()
@@ -180,7 +182,7 @@ class UtteranceSegmenter(Segmenter):
         if self.pauses:
             self._track_pause(frame)
             if self._wait is not None and self._pos - self._pause >= self._wait:
-                yield from self._end(self._last_loud)  # the hinted silence is over
+                yield from self._end(self._pause_last)  # the hinted silence is over
                 return
         # a pause that trails off waits for its longer silence, not the usual hangover
         waiting_longer = self._wait is not None and self._wait > self.hangover_frames * self.frame
@@ -219,8 +221,15 @@ class UtteranceSegmenter(Segmenter):
 
     def _track_pause(self, frame: Frame) -> None:
         """Note where a pause begins (the first frame no longer loud after a loud one),
-        and take its hint; a loud frame ends the pause."""
+        and take its hint. Speech resumes (the pause is over) at more loud frames than
+        the end rule lets a hangover window hold (``end_ratio``): fewer are blips, and
+        the utterance would still end where the pause began."""
         if frame.loud:
+            if self._pause is None:
+                return
+            self._blips += 1
+            if self._blips <= self.end_allowed:
+                return
             if self._wait is not None and self._wait > self.hangover_frames * self.frame:
                 # speech resumed after waiting longer than the usual hangover: its window
                 # is all silence, which must not end the utterance now it goes on
@@ -230,6 +239,7 @@ class UtteranceSegmenter(Segmenter):
             return
         if self._pause is None and self._last_loud is not None:
             self._pause = self._last_loud.start + len(self._last_loud.samples)
+            self._pause_last, self._blips = self._last_loud, 0
         if self._pause is not None and self._wait is None and self._hints:
             with self._hint_lock:
                 self._wait = self._hints.pop((self._next_id, self._pause), None)
@@ -239,7 +249,7 @@ class UtteranceSegmenter(Segmenter):
         if self._pause is None or self._paused_sent or self._pos < self._pause + self.tail:
             return None
         self._paused_sent = True
-        end, last = self._pause, self._last_loud
+        end, last = self._pause, self._pause_last
         if end - self._speech_start < self.min_samples and self._carried is None:
             return None  # too short to be an utterance yet (as in _finish)
         audio = np.concatenate([f.samples for f in self._speech])
