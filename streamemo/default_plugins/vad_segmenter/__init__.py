@@ -202,7 +202,9 @@ class UtteranceSegmenter(Segmenter):
             return
         if self.pauses and (pause := self._pause_now()) is not None:
             yield pause
-        if self.partial_hop and self._pos >= self._next_partial:
+        # no partial in a pause: the words so far are being heard by the speculation
+        paused = self.pauses and self._pause is not None
+        if self.partial_hop and self._pos >= self._next_partial and not paused:
             self._next_partial = self._pos + self.partial_hop
             so_far = np.concatenate([f.samples for f in self._speech])
             window = so_far[-self.partial_window :]
