@@ -33,8 +33,8 @@ the utterance event leaving the pipeline, the probe; RealtimeSTT: ``recorder.tex
 returning) minus the Unix time the sentence's true end was played (paplay started + the
 end's second in the WAV). A text belongs to the sentences its span overlaps (streamemo: the
 event's start/end; RealtimeSTT: its on_recording_start/stop times), and its latency counts
-from the end of the last of them: a text that merged two sentences counts once, from the
-end of the second. Merged, split and lost sentences are counted (soak.py's classify). WER:
+from the true end nearest the span's end: a text that merged two sentences counts once,
+from the end of the second. Merged, split and lost sentences are counted (soak.py's classify). WER:
 all the run's texts in order against all the true sentences (case and punctuation ignored).
 
 The RealtimeSTT venv (outside the repo: its pins, webrtcvad-wheels, websockets 16, scipy,
@@ -169,7 +169,9 @@ def score(
             if min(t["end"], ends[i]) - max(t["start"], offset + u["start"]) > 0
         ]
         if covered:
-            last = covered[-1]
+            # the sentence that ended in it: the nearest end (a recording that stops late
+            # overlaps the start of the next sentence without holding its words)
+            last = min(covered, key=lambda i: abs(ends[i] - t["end"]))
             rows.append(
                 {
                     "sentence": last,

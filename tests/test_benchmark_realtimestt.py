@@ -83,3 +83,16 @@ def test_a_text_over_two_sentences_counts_once_from_the_second_ones_end():
     assert len(scored["rows"]) == scored["texts"]  # every text timed once
     assert scored["latency_ms"]["n"] == len(scored["rows"])
     assert scored["wer"] == run["wer"]
+
+
+def test_a_recording_that_ends_in_the_next_sentence_is_timed_from_its_own_sentence():
+    # run b, round 2: RealtimeSTT's recording of "Holding the new puppy..." stopped just
+    # after the next sentence began; timed from that next sentence's end it came out -1.7 s
+    truth = json.loads(shared("audio/en/en_diary.json").read_text())["utterances"]
+    results = json.loads(RESULTS.with_name("2026-12-02-vm-realtimestt-b.json").read_text())
+    run = results["compare"]["rounds"][1]["RealtimeSTT"]
+    scored = score(rstt_texts(run["records"], run["began"]), truth, run["began"], 0.0)
+    puppy = next(r for r in scored["rows"] if r["text"].startswith("Holding the new puppy"))
+    assert puppy["sentences"] == [5, 6]  # its span reaches into sentence 6
+    assert puppy["sentence"] == 5
+    assert all(r["latency_ms"] > 0 for r in scored["rows"])
