@@ -1,7 +1,7 @@
 """streamemo beside RealtimeSTT: the same virtual microphone, the same tiny.en, one run.
 
-    python -m benchmarks realtimestt                       # 2 rounds, about 6 min
-    python -m benchmarks realtimestt --rounds 3            # each side first once: 9 min
+    python -m benchmarks realtimestt                       # 2 rounds, 7-10 min
+    python -m benchmarks realtimestt --rounds 3            # each side first once
     python -m benchmarks realtimestt --rounds 3 --update-readme
     python -m benchmarks realtimestt --rstt-python /other/venv/bin/python
     python -m benchmarks realtimestt --render FILE.json    # the table of an earlier run
