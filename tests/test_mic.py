@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -141,9 +142,14 @@ def _interrupt(proc: subprocess.Popen, out: Path) -> tuple[str, str]:
 def _speak_diary_into(mic: VirtualMic, tmp_path: Path, *extra: str):
     out = tmp_path / "live.jsonl"
     proc = _start_live_run(mic, out, *extra)
-    listening = _wait_for(out, lambda e: e.get("state") == "listening")
-    began = mic.play(shared("audio/en/en_diary.wav"))
-    time.sleep(1.5)  # the last sentence's hangover and transcription
+    try:
+        listening = _wait_for(out, lambda e: e.get("state") == "listening")
+        began = mic.play(shared("audio/en/en_diary.wav"))
+        time.sleep(1.5)  # the last sentence's hangover and transcription
+    except BaseException:
+        proc.kill()  # never leave a run listening behind a failed test
+        proc.wait()
+        raise
     stdout, stderr = _interrupt(proc, out)
     assert proc.returncode == 0, stderr
     return _events(out), began - listening["stream_start"], stdout
@@ -363,3 +369,24 @@ def test_the_capture_process_ignores_sigint_and_ends_when_asked(vmic16_here):
     assert capture.running and len(arrived) > count  # still capturing after Ctrl-C
     capture.stop()  # stdin closes: it stops its stream, sends the rest, exits 0
     assert capture.done.wait(5) and capture.proc.wait(5) == 0
+
+
+def test_a_stop_that_comes_before_the_capture_opens_still_ends_it(vmic16_here):
+    """Ctrl-C while the source thread is still starting: stop() finds no capture process
+    to ask, then one opens, and a monitor source delivers (silence) for ever. The blocks
+    must still end, within stop_wait_s, and the process with them."""
+    from streamemo.default_plugins.mic import MicSource
+
+    source = MicSource(block_ms=30)
+    source.stop()
+    ended = threading.Event()
+    items: list = []
+
+    def read() -> None:
+        items.extend(source.blocks())
+        ended.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    assert ended.wait(source.stop_wait_s + 10), f"still capturing: {len(items)} items"
+    assert items[0].state == "listening"
+    assert source._capture is None or not source._capture.running

@@ -122,15 +122,21 @@ class MicSource(Source):
         )
         try:
             while True:
-                try:
-                    samples, arrived = self._buffer.get(timeout=0.1)
-                except queue.Empty:
-                    if self._stop.is_set() and self._drained():  # flush the filter too
+                # checked on every block, not only when none comes: a capture that keeps
+                # delivering (one opened as stop() came, a monitor of a busy sink) is
+                # asked again, and killed after stop_wait_s, so a stop always ends this
+                if self._stop.is_set():
+                    if self._capture is not None:
+                        self._capture.stop()
+                    if self._drained() and self._buffer.empty():  # flush the filter too
                         tail = resampler.resample_chunk(np.zeros(0, np.float32), last=True)
                         if len(tail):
                             yield Block(to_int16(tail), time.monotonic())
                         return
-                    if not self._stream_alive():
+                try:
+                    samples, arrived = self._buffer.get(timeout=0.1)
+                except queue.Empty:
+                    if not self._stop.is_set() and not self._stream_alive():
                         yield from self._reconnect(resampler)
                     continue
                 out = resampler.resample_chunk(samples)
