@@ -227,7 +227,7 @@ class Analysis:
             return None, 0, None
         transcriber = self.analysers.transcriber
         try:
-            heard = transcriber.transcribe(item.so_far).text
+            heard = transcriber.transcribe_draft(item.so_far).text
         except Exception as exc:
             self.out.report_error(f"transcriber (partial of utterance {item.id})", exc)
             return None, 0, None

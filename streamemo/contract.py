@@ -33,6 +33,7 @@ REQUIRED: dict[str, dict[str, tuple[str, ...]]] = {
 OPTIONAL: dict[str, dict[str, tuple[str, ...]]] = {
     "transcriber": {
         "transcribe_many": ("audios",),
+        "transcribe_draft": ("audio",),
         "transcribe_span": ("span",),
         "transcribe_span_many": ("spans",),
     },

@@ -111,6 +111,11 @@ class Transcriber(ABC):
         """Utterances waiting together; default: one by one."""
         return [self.transcribe(audio) for audio in audios]
 
+    def transcribe_draft(self, audio: np.ndarray) -> Transcript:
+        """Speech still in progress, heard again every second for the live words: may be
+        quicker and rougher than ``transcribe`` (the final one). Default: ``transcribe``."""
+        return self.transcribe(audio)
+
     def transcribe_span(self, span: Span) -> Transcript:
         """A part of a monologue cut at ``max_utterance_s``, with the audio across its
         cuts around it (``Span``: ``audio[start:end]`` is its own). Default: its own audio

@@ -355,6 +355,7 @@ def test_the_base_classes_supply_their_defaults():
     assert [
         t.text for t in Counting().transcribe_span_many([Span(np.zeros(9, np.int16), 2, 5)])
     ] == ["3"]
+    assert Counting().transcribe_draft(np.zeros(7, np.int16)).text == "7"  # live words
     with pytest.raises(TypeError):  # an abstract method left out: the class cannot be built
         type("Half", (TextAnalyser,), {})()
     assert Source.counters == {} and Source.live is None and Source.name == "stream"

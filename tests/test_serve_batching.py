@@ -193,3 +193,10 @@ def test_live_words_wait_for_other_streams_finished_utterances(models, clips):
         thread.join(120)
     assert finished[:2] == ["busy", "final"], finished
     assert together.transcriber.batches.tallies["transcribe"].largest == 2  # partials together
+
+
+def test_whisper_hears_a_draft_greedily_and_almost_as_well(models, clips):
+    """Live words use ``transcribe_draft`` (beam 1); the final keeps its beam search."""
+    audios, texts = clips
+    drafts = [models.transcriber.transcribe_draft(audio).text for audio in audios]
+    assert wer(" ".join(texts), " ".join(drafts)) < 0.35, drafts

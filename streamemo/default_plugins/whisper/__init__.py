@@ -97,6 +97,13 @@ class WhisperTranscriber(Transcriber):
         text = " ".join(segment.text.strip() for segment in segments).strip()
         return self._transcript(text, info)
 
+    def transcribe_draft(self, audio: np.ndarray) -> Transcript:
+        """Live words: greedy decoding (beam 1), about half the decoder's time of the
+        final's beam search; the final transcript is still heard with ``beam_size``."""
+        segments, info = self._run(_float32(audio), True, beam_size=1)
+        text = " ".join(segment.text.strip() for segment in segments).strip()
+        return self._transcript(text, info)
+
     def transcribe_span(self, span: Span) -> Transcript:
         """A part of a monologue cut at max_utterance_s, heard with the audio across its
         cuts: a word at a cut is heard whole and kept by one part (see seams.py)."""
@@ -146,12 +153,16 @@ class WhisperTranscriber(Transcriber):
         return results
 
     def _run(
-        self, samples: np.ndarray, without_timestamps: bool, word_timestamps: bool = False
+        self,
+        samples: np.ndarray,
+        without_timestamps: bool,
+        word_timestamps: bool = False,
+        beam_size: int | None = None,
     ) -> tuple[list, Any]:
         segments, info = self.model.transcribe(
             samples,
             language=self.language,
-            beam_size=self.beam_size,
+            beam_size=beam_size or self.beam_size,
             initial_prompt=self.initial_prompt,
             # each utterance stands alone: carrying text over only spreads hallucinations
             condition_on_previous_text=False,
