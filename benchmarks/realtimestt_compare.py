@@ -113,7 +113,20 @@ RSTT = "RealtimeSTT"
 # streamemo as it comes (live words: Whisper on the words so far every second while speaking),
 # and without live words, like RealtimeSTT at its defaults (no realtime transcription)
 STREAMEMO_SIDES = {"streamemo": [], "streamemo, live words off": ["pipeline.live_words=false"]}
-SIDES = [*STREAMEMO_SIDES, RSTT]
+# --sides all adds the latency table's variants: each part of the faster end switched off
+MORE_SIDES = {
+    "streamemo, adaptive hangover off": ["segmenter.adaptive_hangover=false"],
+    "streamemo, no speculation, fixed hangover, no live words (as before)": [
+        "pipeline.speculate=false",
+        "segmenter.adaptive_hangover=false",
+        "pipeline.live_words=false",
+    ],
+    "streamemo, silero": ["segmenter.name=silero"],
+    "streamemo, silero, adaptive hangover off": [
+        "segmenter.name=silero",
+        "segmenter.adaptive_hangover=false",
+    ],
+}
 HEADING = "## streamemo beside RealtimeSTT: `python -m benchmarks realtimestt`"
 
 
@@ -411,18 +424,20 @@ def compare(opts: argparse.Namespace, work: Path) -> dict[str, Any]:
     clip = diary_clip()
     logs = work / "logs"
     rounds: list[dict[str, Any]] = []
+    ours_sides = {**STREAMEMO_SIDES, **(MORE_SIDES if opts.sides == "all" else {})}
+    sides = [*ours_sides, RSTT]
     mic = VirtualMic("realtimestt")
     try:
         for n in range(opts.rounds):
-            order = SIDES[n % len(SIDES) :] + SIDES[: n % len(SIDES)]  # each side first in turn
+            order = sides[n % len(sides) :] + sides[: n % len(sides)]  # each side first in turn
             one: dict[str, Any] = {"order": list(order)}
             for side in order:
                 log(f"realtimestt: round {n + 1}/{opts.rounds}, {side}")
-                name = f"round{n}-side{SIDES.index(side)}"
+                name = f"round{n}-side{sides.index(side)}"
                 one[side] = (
                     run_rstt(mic, clip, opts.rstt_python, facts["model"], logs, name)
                     if side == RSTT
-                    else run_streamemo(mic, clip, settings, name, STREAMEMO_SIDES[side])
+                    else run_streamemo(mic, clip, settings, name, ours_sides[side])
                 )
                 r = one[side]
                 log(
@@ -433,17 +448,17 @@ def compare(opts: argparse.Namespace, work: Path) -> dict[str, Any]:
             rounds.append(one)
     finally:
         mic.stop()
-    pooled = {side: _pooled([r[side] for r in rounds]) for side in SIDES}
+    pooled = {side: _pooled([r[side] for r in rounds]) for side in sides}
     theirs_ms = pooled[RSTT]["latency_ms"]
     return {
         "input": clip.path.name,
         "sentences": len(clip.truth),
-        "sides": {side: STREAMEMO_SIDES.get(side) for side in SIDES},
+        "sides": {side: ours_sides.get(side) for side in sides},
         "rounds": rounds,
         "pooled": pooled,
         "ratio": {  # streamemo's latency / RealtimeSTT's, per streamemo side
             side: {q: _ratio(pooled[side]["latency_ms"][q], theirs_ms[q]) for q in ("p50", "p95")}
-            for side in STREAMEMO_SIDES
+            for side in ours_sides
         },
         "versions": facts["versions"],
         "model": {
@@ -568,6 +583,13 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m benchmarks realtimestt", description=__doc__.split("\n")[0]
     )
     p.add_argument("--rounds", type=int, default=2, help="rounds, each side once per round (2)")
+    p.add_argument(
+        "--sides",
+        choices=("two", "all"),
+        default="two",
+        help="two: streamemo with and without live words; all: also adaptive hangover off, "
+        "as before (no speculation, fixed hangover), silero with and without adaptive",
+    )
     p.add_argument(
         "--rstt-python",
         type=Path,
