@@ -92,8 +92,10 @@ def top_label(result: Any) -> str | None:
 
 def sure(result: Any) -> bool:
     """Whether a result is there and sure enough to show its label (not ``unsure``)."""
-    return result is not None and bool(_get(result, "scores")) and (
-        confidence_of(result) >= UNSURE_BELOW
+    return (
+        result is not None
+        and bool(_get(result, "scores"))
+        and (confidence_of(result) >= UNSURE_BELOW)
     )
 
 
