@@ -24,14 +24,11 @@ pytestmark = pytest.mark.slow
 CLIPS = ("en_00_joy.wav", "en_10_sadness.wav", "en_20_anger.wav", "en_25_fear.wav")
 
 
-CLIENT_PORT = free_port()  # the head's Ray Client server: ray://127.0.0.1:CLIENT_PORT
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     """HOST:PORT of a fresh Ray head on this machine, for this module only."""
     need_package("ray", "ray[default]")
-    with local_ray_head(tmp_path_factory.mktemp("ray"), client_port=CLIENT_PORT) as address:
+    with local_ray_head(tmp_path_factory.mktemp("ray")) as address:
         yield address
 
 
@@ -134,20 +131,6 @@ def test_a_killed_worker_s_file_is_retried_nothing_lost_or_twice(cluster, folder
         ids = [e["id"] for e in got if e["type"] == "utterance"]
         assert ids == list(range(1, len(ids) + 1)) and ids, name
     assert not list(out.rglob("*.part"))
-
-
-def test_a_ray_client_address_works_too(cluster, folder, local_out, tmp_path):
-    """``ray://HOST:PORT``: the driver is a Ray Client of the cluster (a laptop that
-    reaches the head's client port), with the same results."""
-    out = tmp_path / "out"
-    result = batch(
-        str(folder), "--out", str(out), "--engine", "ray",
-        "--address", f"ray://127.0.0.1:{CLIENT_PORT}", "--workers", "2", *FAST,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    assert _outputs(out) == _outputs(local_out)
-    for name in _outputs(out):
-        assert stable(out / name) == stable(local_out / name), name
 
 
 def test_ray_bad_address_is_one_line_quickly(folder, tmp_path):

@@ -98,7 +98,8 @@ def test_dashboard_rows_say_unsure_and_flag_only_two_sure_sides(live_page):
 
 def test_the_now_panel_says_unsure_for_a_voice_that_cannot_tell(live_page):
     page = live_page
-    partial = make_partial_event(stream="test", id=6, start=12.0, end=13.0)
+    # id 7: the utterances above took 1-6, and a partial of an ended utterance is ignored
+    partial = make_partial_event(stream="test", id=7, start=12.0, end=13.0)
     partial.audio_emotion = AudioEmotion(FLAT, 1, "seed-like")
     page.evaluate("(ev) => onEvent(ev)", event_to_dict(partial))
     big = page.text_content("#now .big")
