@@ -33,7 +33,6 @@ from typing import Any
 from benchmarks import file_overhead, latency, memory, report, scaling, voice_throughput
 from benchmarks.common import (
     BENCH,
-    REPO,
     RESULTS,
     MissingData,
     Settings,
@@ -44,6 +43,7 @@ from benchmarks.common import (
     machine_slug,
     python,
     run_child,
+    shown_path,
     wait_quiet,
 )
 
@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
         "machine": info,
         "command": command,
-        "file": _shown(out_dir / name),
+        "file": shown_path(out_dir / name),
         "load": {"before": loadavg()},
         "load_note": " ".join(filter(None, [load_note, args.load_note])) or None,
         "benchmarks": {},
@@ -211,13 +211,6 @@ def _memory_and_file_latency(
     if "latency" in selected:
         results["_latency_file"] = both["latency_file"]
     return both["memory"]
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(REPO))
-    except ValueError:
-        return str(path)
 
 
 def _render(path: Path, update_readme: bool) -> int:

@@ -387,6 +387,28 @@ def replace_marked(path: Path, start: str, end: str, text: str, heading: str = "
     path.write_text(f"{head}{start}\n{text}\n{end}{tail}", encoding="utf-8")
 
 
+def shown_path(path: Path) -> str:
+    """A results file as the README cites it: relative to the repository when inside it."""
+    try:
+        return str(path.resolve().relative_to(REPO))
+    except ValueError:
+        return str(path)
+
+
+def render_saved(
+    saved: Path,
+    markdown: Callable[[dict[str, Any]], str],
+    update_readme: Callable[[Path, dict[str, Any]], None] | None = None,
+) -> int:
+    """``--render JSON``: an earlier run's table printed (and with ``update_readme``
+    written into benchmarks/README.md), nothing run."""
+    results = json.loads(saved.read_text(encoding="utf-8"))
+    print(markdown(results))
+    if update_readme is not None:
+        update_readme(REPO / "benchmarks" / "README.md", results)
+    return 0
+
+
 def publish(
     results: dict[str, Any],
     folder: Path,

@@ -94,7 +94,9 @@ from benchmarks.common import (
     machine,
     machine_slug,
     percentiles,
+    render_saved,
     replace_marked,
+    shown_path,
     wait_quiet,
 )
 from benchmarks.file_overhead import word_error_rate
@@ -609,11 +611,7 @@ def main(argv: list[str] | None = None) -> int:
     opts = _parser().parse_args(argv)
     readme = BENCH / "README.md"
     if opts.render:
-        results = json.loads(opts.render.read_text(encoding="utf-8"))
-        print(markdown(results))
-        if opts.update_readme:
-            update_readme(readme, results)
-        return 0
+        return render_saved(opts.render, markdown, update_readme if opts.update_readme else None)
     try:
         rstt_facts(opts.rstt_python)  # before anything starts: one line when it is unusable
     except Unusable as exc:
@@ -629,7 +627,7 @@ def main(argv: list[str] | None = None) -> int:
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
         "machine": info,
         "invocation": " ".join(["python -m benchmarks realtimestt", *argv]),
-        "file": _shown(path),
+        "file": shown_path(path),
         "load": {"before": loadavg()},
         "load_note": load_note,
         "streamemo_source": _source(),
@@ -669,13 +667,6 @@ def _source() -> dict[str, Any]:
         "commit": git("rev-parse", "--short", "HEAD"),
         "changed": git("status", "--porcelain", "--", "streamemo").splitlines(),
     }
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(REPO))
-    except ValueError:
-        return str(path)
 
 
 if __name__ == "__main__":

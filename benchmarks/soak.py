@@ -60,7 +60,6 @@ import numpy as np
 from benchmarks.common import (
     BENCH,
     CONFIG,
-    REPO,
     RESULTS,
     SAMPLE_RATE,
     Child,
@@ -76,7 +75,9 @@ from benchmarks.common import (
     machine_slug,
     percentiles,
     python,
+    render_saved,
     shared_path,
+    shown_path,
     wait_quiet,
 )
 from benchmarks.vmic import VirtualMic
@@ -729,11 +730,7 @@ def main(argv: list[str] | None = None) -> int:
     opts = _parser().parse_args(argv)
     readme = BENCH / "README.md"
     if opts.render:
-        results = json.loads(opts.render.read_text(encoding="utf-8"))
-        print(markdown(results))
-        if opts.update_readme:
-            update_readme(readme, results)
-        return 0
+        return render_saved(opts.render, markdown, update_readme if opts.update_readme else None)
     started = time.monotonic()
     load_note = wait_quiet(opts.wait_quiet) if opts.wait_quiet else None
     info = machine()
@@ -745,7 +742,7 @@ def main(argv: list[str] | None = None) -> int:
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
         "machine": info,
         "invocation": " ".join(["python -m benchmarks soak", *argv]),
-        "file": _shown(path),
+        "file": shown_path(path),
         "load": {"before": loadavg()},
         "load_note": load_note,
         "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(opts).items()},
@@ -782,10 +779,3 @@ def _clean(r: dict[str, Any]) -> bool:
         and ex["stopped_after_interrupt"]
         and c.get("overflows", 0) == 0
     )
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(REPO))
-    except ValueError:
-        return str(path)
