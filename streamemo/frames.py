@@ -108,17 +108,19 @@ class Transcript:
 
 @dataclass(slots=True)
 class Pause:
-    """Speech has paused (the hangover has begun and the tail padding is here): the
-    utterance as it would be if it ended now, with the same ``start``/``end``, pre-roll
-    and tail. The runner may hear it at once, speculatively; when the ``Utterance``
-    that comes equals it, that work is its result. Speech that resumes makes it moot."""
+    """Speech has paused (the hangover has begun): the utterance as it would be if it
+    ended now, with the same ``start``/``end``, pre-roll and tail. The runner may hear it
+    at once, speculatively; when the ``Utterance`` that comes equals it, that work is its
+    result. Speech that resumes makes it moot. A Pause may come before its tail has been
+    heard: ``audio`` then holds zeros after its first ``heard`` samples."""
 
     id: int  # the id the utterance will have
     start: int
     end: int  # one past the last voiced sample, were it the end
-    audio: np.ndarray  # int16, pre-roll and tail included, exactly as the Utterance's
+    audio: np.ndarray  # int16, pre-roll and tail included, as long as the Utterance's
     ended_at: float  # monotonic time the last voiced sample arrived
     start_cut: Cut | None = None  # this part goes on from the one before (a cut monologue)
+    heard: int | None = None  # samples of ``audio`` heard so far (None: all of it)
 
     def as_utterance(self) -> Utterance:
         return Utterance(
@@ -126,7 +128,9 @@ class Pause:
         )
 
     def matches(self, utt: Utterance) -> bool:
-        """Whether ``utt`` is the utterance this pause foresaw: same times, audio, cuts."""
+        """Whether ``utt`` is the utterance this pause foresaw: same times, cuts, length,
+        and the same audio as far as the pause had heard it (the rest is its quiet tail)."""
+        heard = len(self.audio) if self.heard is None else self.heard
         return (
             utt.id == self.id
             and utt.start == self.start
@@ -135,5 +139,5 @@ class Pause:
             and utt.end_cut is None
             and utt.start_cut is self.start_cut
             and len(utt.audio) == len(self.audio)
-            and np.array_equal(utt.audio, self.audio)
+            and np.array_equal(utt.audio[:heard], self.audio[:heard])
         )

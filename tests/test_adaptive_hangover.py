@@ -46,7 +46,7 @@ def test_the_words_say_whether_a_sentence_ended():
     assert ending("Is it?") == "ends"
     assert ending("I went to the shop and.") == "trails"  # Whisper's period after "and"
     assert ending("I went to the shop,") == "trails"
-    assert ending("I went to the shop") == "trails"
+    assert ending("I went to the shop") is None  # tiny.en drops final periods: no cue
     assert ending("") is None
 
 
@@ -91,6 +91,7 @@ def test_through_the_pipeline_a_sentence_that_ends_is_sent_sooner(tmp_path, whis
         ("segmenter.hangover_short_ms=0", "segmenter.hangover_short_ms must be a number of ms"),
         ("segmenter.hangover_long_ms=-5", "segmenter.hangover_long_ms must be a number of ms"),
         ("segmenter.hangover_short_ms=1000", "must not be longer than hangover_long_ms"),
+        ("segmenter.pause_ms=-1", "segmenter.pause_ms must be a number of ms above 0"),
     ],
 )
 @pytest.mark.parametrize("name", ["webrtcvad", "silero"])

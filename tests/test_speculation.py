@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from streamemo.api import Block, Pause, Utterance
+from streamemo.api import SAMPLE_RATE, Block, Pause, Utterance
 from streamemo.default_plugins.vad_segmenter import VadSegmenter
 from streamemo.speculation import Speculator
 from tests.pauses import analysers, config, play, spoken
@@ -84,6 +84,33 @@ def test_a_pause_foresees_the_utterance_exactly(tmp_path):
     assert pauses[-1].matches(utterances[0])
     assert np.array_equal(pauses[-1].as_utterance().audio, utterances[0].audio)
     assert items.index(pauses[-1]) < items.index(utterances[0])
+
+
+def test_a_pause_comes_soon_after_speech_stops_and_foresees_a_noisy_tail(tmp_path):
+    """The Pause comes ``pause_ms`` (90) into the silence, long before the 300 ms tail is
+    heard: the tail it has not heard is zeros, and it still foresees the utterance whose
+    tail is the room's noise."""
+    _, audio = spoken(tmp_path, 500, SENTENCE, 1500)
+    noise = np.random.default_rng(7).normal(0, 30, len(audio))  # a quiet room, ~-60 dBFS
+    audio = np.clip(audio + noise, -32768, 32767).astype(np.int16)
+    segmenter = VadSegmenter()
+    segmenter.pauses = True
+    items, pauses = [], []
+    for i in range(0, len(audio), 480):
+        for item in segmenter.feed(Block(audio[i : i + 480], 0.0)):
+            items.append(item)
+            if isinstance(item, Pause):
+                pauses.append((item, (segmenter._pos - item.end) / SAMPLE_RATE))
+    (utterance,) = [u for u in items if isinstance(u, Utterance)]
+    pause, after = pauses[-1]
+    assert after <= 0.09 + 0.03, after  # pause_ms and one frame, not the 300 ms tail
+    assert pause.heard is not None and pause.heard < len(pause.audio)
+    assert not pause.audio[pause.heard :].any()  # not heard yet: silence
+    assert utterance.audio[pause.heard :].any()  # the utterance's own tail: the noise
+    assert pause.matches(utterance)
+    moved = Utterance(utterance.id, utterance.start, utterance.end, utterance.audio.copy(), 0.0)
+    moved.audio[pause.heard // 2] += 1000  # different speech: not foreseen
+    assert not pause.matches(moved)
 
 
 def test_a_segmenter_without_pauses_yields_none_by_default(tmp_path):

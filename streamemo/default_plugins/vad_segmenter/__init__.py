@@ -16,14 +16,14 @@ for ~100 ms after speech stops (its own smoothing); without the level test the h
 would start counting that late. A monologue is cut at ``max_utterance_s`` (``cuts.py``).
 
 Speculation: with ``pauses`` set (the runner sets it under ``[pipeline] speculate``), a
-``Pause`` comes once a pause has lasted ``tail_ms`` (the tail padding is here): the
-utterance as it would be if it ended there. The runner hears it at once and may call
-``hint(id, end, text)`` with what it heard. Adaptive hangover (``adaptive_hangover``, on
-by default): words that end a sentence ("... today.") end this pause after
-``hangover_short_ms`` of silence (at most ``hangover_ms``); words that trail off ("... and",
-a comma, no punctuation) need ``hangover_long_ms`` (at least ``hangover_ms``); any other
-words, or no hint, the usual hangover. A hint applies to that pause only, from the next
-frame on; speech that resumes ends the pause and its hint.
+``Pause`` comes once a pause has lasted ``pause_ms`` (90): the utterance as it would be if
+it ended there, its tail padded with zeros where it has not been heard yet. The runner
+hears it at once and may call ``hint(id, end, text)`` with what it heard. Adaptive
+hangover (``adaptive_hangover``, on by default): words that end a sentence ("... today.")
+end this pause after ``hangover_short_ms`` of silence (at most ``hangover_ms``); words that
+trail off ("... and", a comma) need ``hangover_long_ms`` (at least ``hangover_ms``); any
+other words, or no hint, the usual hangover. A hint applies to that pause only, from the
+next frame on; speech that resumes ends the pause and its hint.
 """
 
 from __future__ import annotations
@@ -79,6 +79,7 @@ class UtteranceSegmenter(Segmenter):
         adaptive_hangover: bool = True,
         hangover_short_ms: int = 300,
         hangover_long_ms: int = 900,
+        pause_ms: int = 90,
     ):
         options.check(
             min_utterance_ms=min_utterance_ms,
@@ -90,6 +91,7 @@ class UtteranceSegmenter(Segmenter):
             adaptive_hangover=adaptive_hangover,
             hangover_short_ms=hangover_short_ms,
             hangover_long_ms=hangover_long_ms,
+            pause_ms=pause_ms,
         )
         self.detector = detector
         frame_ms = detector.frame_ms
@@ -104,6 +106,9 @@ class UtteranceSegmenter(Segmenter):
         self.end_allowed = int(end_ratio * self.hangover_frames)
         self.preroll = SAMPLE_RATE * preroll_ms // 1000
         self.tail = SAMPLE_RATE * tail_ms // 1000
+        # Whisper takes ~0.4 s on tiny.en: started at the tail's end, it would finish
+        # after the usual hangover; started this soon, its words can end the pause early
+        self.pause_wait = frames(pause_ms) * self.frame
         self.end_drop_db = float(end_drop_db)
         self.end_snr_db = float(end_snr_db)
         self.min_samples = SAMPLE_RATE * min_utterance_ms // 1000
@@ -248,16 +253,18 @@ class UtteranceSegmenter(Segmenter):
 
     def _pause_now(self) -> Pause | None:
         """The Pause, once this pause has lasted the tail (sent once per pause)."""
-        if self._pause is None or self._paused_sent or self._pos < self._pause + self.tail:
+        if self._pause is None or self._paused_sent or self._pos < self._pause + self.pause_wait:
             return None
         self._paused_sent = True
         end, last = self._pause, self._pause_last
         if end - self._speech_start < self.min_samples and self._carried is None:
             return None  # too short to be an utterance yet (as in _finish)
         audio = np.concatenate([f.samples for f in self._speech])
-        audio = audio[: min(len(audio), end + self.tail - self._audio_start)]
+        whole = end + self.tail - self._audio_start  # the Utterance's length, tail included
+        heard = min(len(audio), whole)
+        audio = np.pad(audio[:heard], (0, whole - heard))  # the tail not heard yet: silence
         ended_at = last.arrived if last is not None else 0.0
-        return Pause(self._next_id, self._speech_start, end, audio, ended_at, self._carried)
+        return Pause(self._next_id, self._speech_start, end, audio, ended_at, self._carried, heard)
 
     def _reset_pause(self) -> None:
         self._pause, self._paused_sent, self._wait = None, False, None

@@ -11,7 +11,9 @@ TRAILING_WORDS = frozenset("and but so because or um uh the a an to of with".spl
 def ending(text: str) -> Literal["ends", "trails"] | None:
     """``"ends"``: the text ends a sentence (a final ``.``, ``?`` or ``!`` after a word
     that can end one); ``"trails"``: it trails off (a comma, an ellipsis, a trailing word
-    like "and", or no punctuation at all); None: neither (no words, or ``;`` / ``:``)."""
+    like "and"); None: neither (no words, no punctuation, or ``;`` / ``:``). tiny.en often
+    leaves out a sentence's last period ("... sent me a letter"): no punctuation is no
+    cue either way, and gets the usual hangover."""
     text = text.strip()
     words = text.split()
     if not words:
@@ -21,6 +23,4 @@ def ending(text: str) -> Literal["ends", "trails"] | None:
         return "trails"
     if text.endswith((".", "?", "!")):
         return "ends"
-    if text[-1].isalnum():
-        return "trails"
     return None

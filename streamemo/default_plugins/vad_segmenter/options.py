@@ -44,6 +44,9 @@ def check(
     for option, value in (("cut_search_s", cut_search_s), ("cut_context_s", cut_context_s)):
         if not _is_number(value) or value < 0:
             raise ConfigError(f"segmenter.{option} must be a number of seconds, 0 or more")
+    pause_ms = _other.get("pause_ms", 90)
+    if not _is_number(pause_ms) or pause_ms <= 0:
+        raise ConfigError(f"segmenter.pause_ms must be a number of ms above 0, not {pause_ms!r}")
     adaptive = ("adaptive_hangover", "hangover_short_ms", "hangover_long_ms")
     if all(name in _other for name in adaptive):
         check_adaptive(**{name: _other[name] for name in adaptive})
