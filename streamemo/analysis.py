@@ -12,6 +12,7 @@ utterance costs only its own result (and one error status), never the run.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -25,6 +26,7 @@ from streamemo.events import AudioEmotion, PartialEvent, UtteranceEvent
 from streamemo.frames import SAMPLE_RATE, Partial, Utterance
 from streamemo.live_words import StablePrefix
 from streamemo.loading import Analysers
+from streamemo.priority import Withdrawn
 from streamemo.scores import UNSURE_BELOW, confidence_of
 
 log = logging.getLogger("streamemo")
@@ -256,6 +258,8 @@ class Analysis:
                 if len(results) == len(items):
                     return results
                 raise ValueError(f"returned {len(results)} results for {len(items)} inputs")
+            except Withdrawn:
+                raise  # a speculation nobody wants any more: not a failure
             except Exception as exc:
                 log.warning("%s: %s_many failed (%s); one by one instead", what, method, exc)
         one = getattr(stage, method)
@@ -263,6 +267,8 @@ class Analysis:
         for item, uid in zip(items, ids, strict=True):
             try:
                 results.append(one(item))
+            except Withdrawn:
+                raise
             except Exception as exc:
                 self.out.report_error(f"{what} (utterance {uid})", exc)
                 results.append(None)
@@ -275,8 +281,8 @@ class Analysis:
 
     def _start(self, fn: Callable[..., Any], *args: Any) -> Future:
         """``fn(*args)`` on the executor beside, or now, as a Future either way."""
-        if self._beside is not None:
-            return self._beside.submit(fn, *args)
+        if self._beside is not None:  # with this thread's context: its urgency goes along
+            return self._beside.submit(contextvars.copy_context().run, fn, *args)
         done: Future = Future()
         try:
             done.set_result(fn(*args))

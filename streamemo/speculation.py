@@ -8,6 +8,11 @@ that differs: the old work is dropped, never emitted (``speculations_dropped``).
 was heard also goes to the segmenter's optional ``hint(id, end, text)`` (adaptive
 hangover). Only the newest Pause is heard; one that waited while an older one was being
 heard and was overtaken is simply forgotten (no work was done on it).
+
+A guess's calls are background work (``streamemo.priority``): a shared model that is
+busy with other streams' finished utterances (``serve``) runs them last; the utterance
+that ends promotes them, and speech that resumes withdraws those still queued, so a
+busy server spends nothing on guesses nobody waits for.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from collections.abc import Callable
 from streamemo.analysis import Analysis, Heard
 from streamemo.emission import Emission
 from streamemo.frames import Pause, Utterance
+from streamemo.priority import Urgency, Withdrawn, working_as
 
 
 class Guess:
@@ -27,6 +33,7 @@ class Guess:
         self.pause = pause
         self.heard: Heard | None = None
         self.done = threading.Event()
+        self.urgency = Urgency(background=True)
 
 
 class Speculator:
@@ -65,8 +72,10 @@ class Speculator:
                 return None
             self._current = None
         if guess.pause.matches(utt):
+            guess.urgency.promote()  # wanted now: no longer behind other streams' work
             self.out.count("speculations_used")
             return guess
+        guess.urgency.withdraw()
         self.out.count("speculations_dropped")
         return None
 
@@ -89,23 +98,30 @@ class Speculator:
     def _drop_current_before(self, pause: Pause) -> None:
         """A newer pause of the same utterance: speech resumed, the older one is moot."""
         if self._current is not None and self._current.pause.id == pause.id:
+            self._current.urgency.withdraw()
             self._current = None
             self.out.count("speculations_dropped")
 
     def _hear(self, guess: Guess) -> None:
         self.busy.set()
         try:
-            heard = self.analysis.hear([guess.pause.as_utterance()])
-            text = heard.texts[0]
-            if self.hint is not None and text is not None:
-                try:
-                    self.hint(guess.pause.id, guess.pause.end, text)
-                except Exception as exc:  # a plugin's hint must not end the run
-                    self.out.report_error("segmenter hint", exc)
-            self.analysis.read(heard, early=True)
-            guess.heard = heard
+            with working_as(guess.urgency):
+                self._hear_as_guessed(guess)
+        except Withdrawn:
+            guess.heard = None  # nobody waits for it
         except Exception:
             guess.heard = None  # the utterance is heard as usual, and fails there if it must
         finally:
             self.busy.clear()
             guess.done.set()
+
+    def _hear_as_guessed(self, guess: Guess) -> None:
+        heard = self.analysis.hear([guess.pause.as_utterance()])
+        text = heard.texts[0]
+        if self.hint is not None and text is not None:
+            try:
+                self.hint(guess.pause.id, guess.pause.end, text)
+            except Exception as exc:  # a plugin's hint must not end the run
+                self.out.report_error("segmenter hint", exc)
+        self.analysis.read(heard, early=True)  # Withdrawn if the voice was withdrawn
+        guess.heard = heard

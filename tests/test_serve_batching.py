@@ -13,7 +13,7 @@ from streamemo.audio_io import read_all
 from streamemo.config import load_config
 from streamemo.loading import Analysers
 from streamemo.plugins import Registry, get_plugin_manager
-from streamemo.priority import mark_background
+from streamemo.priority import Urgency, Withdrawn, mark_background, working_as
 from streamemo.serving.shared import batch_summary, shared_analysers
 from tests.conftest import OFFLINE_CONFIG, need_package, run_cli, shared
 from tests.wer import wer
@@ -193,6 +193,75 @@ def test_live_words_wait_for_other_streams_finished_utterances(models, clips):
         thread.join(120)
     assert finished[:2] == ["busy", "final"], finished
     assert together.transcriber.batches.tallies["transcribe"].largest == 2  # partials together
+
+
+def _behind_a_busy_whisper(together, audios, calls) -> list[str]:
+    """Each ``(name, audio, urgency)`` queued in turn behind a long call; ``urgency``
+    then changed by ``calls``' own callables while they wait: the order they finished in."""
+    finished: list[str] = []
+
+    def call(name: str, audio, urgency) -> None:
+        try:
+            if urgency is None:
+                together.transcriber.transcribe(audio)
+            else:
+                with working_as(urgency):
+                    together.transcriber.transcribe(audio)
+            finished.append(name)
+        except Withdrawn:
+            finished.append(f"{name} withdrawn")
+
+    busy = threading.Thread(target=call, args=("busy", np.concatenate(audios), None))
+    busy.start()
+    while not together.transcriber.batches._workers:  # the worker has the long call
+        time.sleep(0.01)
+    time.sleep(0.2)
+    threads = []
+    for name, audio, urgency, _ in calls:
+        threads.append(threading.Thread(target=call, args=(name, audio, urgency)))
+        threads[-1].start()
+        time.sleep(0.1)  # queued in this order
+    for *_, change in calls:
+        change()
+    for thread in [busy, *threads]:
+        thread.join(120)
+    return finished
+
+
+def test_a_guess_promoted_while_it_waits_goes_before_later_finished_utterances(models, clips):
+    """A speculation waits as background; when its utterance ends it is promoted, and
+    runs before a finished utterance queued after it (but after the one before it)."""
+    audios, _ = clips
+    together = shared_analysers(models, window_s=0.0, max_items=1)  # one at a time
+    guess = Urgency()
+    finished = _behind_a_busy_whisper(
+        together,
+        audios,
+        [
+            ("final-1", audios[0], None, lambda: None),
+            ("guess", audios[1], guess, guess.promote),
+            ("final-2", audios[2], None, lambda: None),
+        ],
+    )
+    assert finished == ["busy", "final-1", "guess", "final-2"], finished
+
+
+def test_a_guess_withdrawn_while_it_waits_is_never_run(models, clips):
+    """Speech resumed: the queued speculation is withdrawn, its caller gets Withdrawn,
+    and Whisper never hears it (the tally counts only the other calls)."""
+    audios, _ = clips
+    together = shared_analysers(models, window_s=0.0, max_items=8)
+    guess, kept = Urgency(), Urgency()
+    finished = _behind_a_busy_whisper(
+        together,
+        audios,
+        [
+            ("guess", audios[1], guess, guess.withdraw),
+            ("other guess", audios[2], kept, lambda: None),
+        ],
+    )
+    assert finished[0] == "busy" and sorted(finished[1:]) == ["guess withdrawn", "other guess"]
+    assert together.transcriber.batches.tallies["transcribe"].items == 2  # busy, other guess
 
 
 def test_whisper_hears_a_draft_greedily_and_almost_as_well(models, clips):

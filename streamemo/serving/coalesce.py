@@ -8,8 +8,10 @@ or 30 s), the text and voice models run them as one batch. A free worker waits
 ``window_s`` for company first; while the model is busy the queue fills by itself, so
 batches grow with the load and cost no wait. ``slots`` workers run at once (Whisper's
 ``num_workers``); every other call (a partial's ``analyse_latest``) takes its turn in
-the same queue. Calls from background threads (live words: ``streamemo.priority``) run
-only when no other call waits, and batch among themselves.
+the same queue. Background calls (live words, speculations: ``streamemo.priority``) run
+only when no other call waits, and batch among themselves; a speculation promoted while
+it waits runs as foreground, and one withdrawn while it waits is never run (its caller
+gets ``Withdrawn``).
 
 A batch that fails, or returns the wrong number of results, is retried call by call:
 one stream's bad utterance costs only its own result, and the error goes back to the
@@ -24,7 +26,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from streamemo.priority import is_background
+from streamemo.priority import Urgency, Withdrawn, current
 
 # one-input methods of the stage contract, and the method that takes many of them
 BATCHED = {
@@ -44,10 +46,18 @@ class _Call:
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
     queued: float = field(default_factory=time.monotonic)
-    background: bool = field(default_factory=is_background)  # the caller's thread's
+    urgency: Urgency | None = field(default_factory=current)  # the caller's thread's
     done: threading.Event = field(default_factory=threading.Event)
     result: Any = None
     error: BaseException | None = None
+
+    @property
+    def background(self) -> bool:
+        return self.urgency is not None and self.urgency.background
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.urgency is not None and self.urgency.withdrawn
 
     def kind(self) -> tuple[int, str, bool] | None:
         """Calls of one kind run together; a plain call runs alone."""
@@ -108,8 +118,10 @@ class Batches:
 
     def _next(self) -> list[_Call]:
         while True:
+            self._drop_withdrawn()
             while not self._queue:
                 self._ready.wait()
+                self._drop_withdrawn()
             first = self._first()
             if first.kind() is not None and self.window_s and not first.background:
                 deadline = first.queued + self.window_s
@@ -117,9 +129,16 @@ class Batches:
                     self.max_items
                 ):
                     self._ready.wait(left)
+                self._drop_withdrawn()
                 if first not in self._queue:
-                    continue  # another worker took it meanwhile
+                    continue  # another worker took it meanwhile, or it was withdrawn
             return self._take(first)
+
+    def _drop_withdrawn(self) -> None:
+        if any(call.withdrawn for call in self._queue):
+            for call in [c for c in self._queue if c.withdrawn]:
+                self._queue.remove(call)
+                call.finish(error=Withdrawn())
 
     def _first(self) -> _Call:
         """The oldest foreground call, else the oldest call."""
