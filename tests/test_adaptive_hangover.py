@@ -84,6 +84,21 @@ def test_through_the_pipeline_a_sentence_that_ends_is_sent_sooner(tmp_path, whis
     assert on.latency_ms < off.latency_ms - 1500, (on.latency_ms, off.latency_ms)
 
 
+def test_through_the_pipeline_a_phrase_trailing_with_and_is_kept_whole(tmp_path, whisper):
+    # played in real time: "... and", 2 s of silence, more words. The usual hangover
+    # (1.5 s here, so a slow Whisper on a busy machine still hints in time) splits it;
+    # the hint that it trails off makes this pause wait hangover_long_ms (3 s) instead
+    path, _ = spoken(tmp_path, 500, TRAILING, 2000, "I saw a big brown dog.", 4000)
+    base = ["text.enabled=false", "audio.enabled=false", "pipeline.live_words=false",
+            "segmenter.hangover_ms=1500", "segmenter.hangover_long_ms=3000"]  # fmt: skip
+    split, _ = play(path, config(*base, "segmenter.adaptive_hangover=false"), whisper)
+    (whole,), counters = play(path, config(*base), whisper)
+    assert len(split) == 2, [e.text for e in split]
+    words = [w.strip(".,!?").lower() for w in whole.text.split()]
+    assert "river" in words and "dog" in words, whole.text
+    assert counters.get("speculations_dropped", 0) >= 1, counters  # the pause was heard
+
+
 @pytest.mark.parametrize(
     ("override", "message"),
     [
