@@ -4,7 +4,12 @@ Starts `streamemo serve` with the offline English config, then for N = 1, 2, 3, 
 runs N clients at once, each streaming en_diary.wav (44 s, 10 utterances) to /audio at
 real speed in 100 ms chunks, and reads its events back. Client i starts i * 4.4 / N s
 after the first, so utterance ends are spread out as independent speakers' would be
-(--together starts them all at once: everyone stops talking at the same moment).
+(--together starts them all at once: everyone stops talking at the same moment), and it
+plays the file rotated to begin with sentence i mod 10 (cut in the pause before it), so
+at any moment the streams say different sentences, as independent speakers do:
+--same-audio plays it unrotated to every client (then several streams say the same
+sentence within a second, and Whisper, hearing one sentence repeated in its packed
+window, takes it for a repetition loop and hears each alone again).
 
 A round is sustained when every utterance of every stream comes back, the end-of-speech
 latency (the events' latency_ms: last voiced audio received -> event sent) has a p95
@@ -101,10 +106,19 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-async def round_of(base: str, n: int, audio: bytes, together: bool) -> list[list[dict]]:
+def rotated(samples, truth: list[dict], first: int) -> bytes:
+    """The recording begun at sentence ``first``, cut in the pause before it, the rest
+    after it: the same sentences and pauses, another order."""
+    if first == 0:
+        return samples.astype("<i2").tobytes()
+    cut = int((truth[first - 1]["end"] + truth[first]["start"]) / 2 * 16000)
+    return samples[cut:].astype("<i2").tobytes() + samples[:cut].astype("<i2").tobytes()
+
+
+async def round_of(base: str, n: int, audios: list[bytes], together: bool) -> list[list[dict]]:
     delays = [0.0 if together else i * 4.4 / n for i in range(n)]
     return await asyncio.gather(
-        *(client(base, f"bench{n}-{i}", audio, d) for i, d in enumerate(delays))
+        *(client(base, f"bench{n}-{i}", audios[i % len(audios)], d) for i, d in enumerate(delays))
     )
 
 
@@ -114,6 +128,11 @@ def main() -> None:
     parser.add_argument("--audio-model", type=Path, default=SHARED / "models" / "todai-audio-v1")
     parser.add_argument("--audio", type=Path, default=SHARED / "audio" / "en" / "en_diary.wav")
     parser.add_argument("--together", action="store_true", help="start every client at once")
+    parser.add_argument(
+        "--same-audio",
+        action="store_true",
+        help="every client plays the file from its start (default: client i from sentence i)",
+    )
     parser.add_argument("--max-p95", type=float, default=3.0, help="seconds (default 3)")
     parser.add_argument(
         "--against",
@@ -136,14 +155,20 @@ def main() -> None:
     from streamemo.audio_io import read_all
 
     samples = read_all(args.audio)
-    audio = samples.astype("<i2").tobytes()
-    expected = len(json.loads(args.audio.with_suffix(".json").read_text())["utterances"])
+    truth = json.loads(args.audio.with_suffix(".json").read_text())["utterances"]
+    expected = len(truth)
+    firsts = [0] if args.same_audio else range(expected)
+    audio = [rotated(samples, truth, first) for first in firsts]
     servers = [("", *start_server(args.audio_model, args.overrides))]
     if args.against:
         servers.append(("  " + " ".join(args.against), *start_server(
             args.audio_model, args.overrides + args.against
         )))  # fmt: skip
-    print(f"# {os.cpu_count()} CPUs, {len(samples) / 16000:.0f} s of {args.audio.name} per stream")
+    order = "from its start" if args.same_audio else "client i from sentence i"
+    print(
+        f"# {os.cpu_count()} CPUs, {len(samples) / 16000:.0f} s of {args.audio.name} per stream"
+        f" ({order})"
+    )
     if args.overrides:
         print(f"# -o {' -o '.join(args.overrides)}")
     print("streams  utterances  latency p50  p95     first→last third  CPU (cores)  sustained")
@@ -159,7 +184,7 @@ def main() -> None:
             proc.wait(60)
 
 
-def measure(proc, base: str, n: int, audio: bytes, expected: int, args) -> str:
+def measure(proc, base: str, n: int, audio: list[bytes], expected: int, args) -> str:
     """One round of ``n`` streams on one server, as a table row."""
     cpu0, wall0 = cpu_seconds(proc.pid), time.monotonic()
     results = asyncio.run(round_of(base, n, audio, args.together))

@@ -37,6 +37,9 @@ from streamemo.stages import Sink, Source
 __all__ = ["Analysers", "Pipeline"]  # Analysers: from streamemo.loading, for its old users
 
 _END = object()  # the last item of every queue
+# a shared Whisper busier than this takes no guesses: each one it runs holds up the
+# finished utterances of other streams, and most guesses are dropped (speech goes on)
+SPARE_BELOW = 0.5
 
 
 class _Claimed:
@@ -92,7 +95,7 @@ class Pipeline:
             if hasattr(self.segmenter, "pauses"):  # a segmenter that can yield a Pause
                 self.segmenter.pauses = True
                 hint = getattr(self.segmenter, "hint", None)
-                self.speculator = Speculator(self.analysis, self.emission, hint)
+                self.speculator = Speculator(self.analysis, self.emission, hint, self._spare)
         self._frames: queue.Queue = queue.Queue(maxsize=self.options.frame_queue)
         self._utterances: queue.Queue = queue.Queue(maxsize=self.options.utterance_queue)
         self._partials: queue.Queue = queue.Queue(maxsize=self.options.partial_queue)
@@ -164,6 +167,13 @@ class Pipeline:
 
     def _all_counters(self) -> dict[str, Any]:
         return {**self.counters, **self.source_counters()}
+
+    def _spare(self) -> bool:
+        """Whether a guess may start: a transcriber shared with other streams (serve's)
+        must have been idle at least half of the last seconds; one of this stream's own
+        always may."""
+        busy_share = getattr(self.analysers.transcriber, "busy_share", None)
+        return busy_share is None or busy_share() < SPARE_BELOW
 
     # -- threads ----------------------------------------------------------------
     def _guard(self, work) -> None:

@@ -12,7 +12,10 @@ heard and was overtaken is simply forgotten (no work was done on it).
 A guess's calls are background work (``streamemo.priority``): a shared model that is
 busy with other streams' finished utterances (``serve``) runs them last; the utterance
 that ends promotes them, and speech that resumes withdraws those still queued, so a
-busy server spends nothing on guesses nobody waits for.
+busy server spends nothing on guesses nobody waits for. ``spare`` (when given) says
+whether a guess may start now at all: under ``serve``, only while the shared Whisper has
+room (a guess that runs holds it up for the others' finished utterances); one that may
+not is skipped (``speculations_skipped``) and the utterance is heard as usual.
 """
 
 from __future__ import annotations
@@ -45,10 +48,12 @@ class Speculator:
         analysis: Analysis,
         out: Emission,
         hint: Callable[[int, int, str], None] | None = None,
+        spare: Callable[[], bool] | None = None,
     ):
         self.analysis = analysis
         self.out = out
         self.hint = hint
+        self.spare = spare
         self._lock = threading.Condition()
         self._waiting: Pause | None = None  # the newest Pause, not started yet
         self._current: Guess | None = None  # the one started last, unclaimed
@@ -92,6 +97,9 @@ class Speculator:
                 if self._waiting is None:
                     return
                 pause, self._waiting = self._waiting, None
+                if self.spare is not None and not self.spare():
+                    self.out.count("speculations_skipped")
+                    continue
                 guess = self._current = Guess(pause)
             self._hear(guess)
 

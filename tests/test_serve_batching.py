@@ -3,6 +3,7 @@ real Whisper, the real text and voice models, real concurrent streams."""
 
 import json
 import re
+import sys
 import threading
 import time
 
@@ -14,6 +15,7 @@ from streamemo.config import load_config
 from streamemo.loading import Analysers
 from streamemo.plugins import Registry, get_plugin_manager
 from streamemo.priority import Urgency, Withdrawn, mark_background, working_as
+from streamemo.serving import coalesce
 from streamemo.serving.shared import batch_summary, shared_analysers
 from tests.conftest import OFFLINE_CONFIG, need_package, run_cli, shared
 from tests.wer import wer
@@ -262,6 +264,47 @@ def test_a_guess_withdrawn_while_it_waits_is_never_run(models, clips):
     )
     assert finished[0] == "busy" and sorted(finished[1:]) == ["guess withdrawn", "other guess"]
     assert together.transcriber.batches.tallies["transcribe"].items == 2  # busy, other guess
+
+
+def test_the_shared_whisper_says_how_busy_it_has_been(models, clips):
+    """busy_share: the part of the last 3 s spent running calls, what a stream's
+    speculation asks before it starts a guess (pipeline._spare)."""
+    audios, _ = clips
+    together = shared_analysers(models, window_s=0.0, max_items=8)
+    assert together.transcriber.busy_share() == 0.0  # nothing ran yet
+    worker = threading.Thread(target=together.transcriber.transcribe, args=(audios[0],))
+    worker.start()
+    time.sleep(0.15)
+    assert together.transcriber.busy_share() > 0.0  # running now counts
+    worker.join(60)
+    for audio in audios[1:]:  # about 1.5 s of Whisper in the last 3 s on 2 cores
+        together.transcriber.transcribe(audio)
+    busy = together.transcriber.busy_share()
+    assert 0.2 < busy <= 1.0, busy
+    time.sleep(coalesce.BUSY_WINDOW_S)
+    assert together.transcriber.busy_share() == 0.0  # idle for the whole window
+
+
+def test_a_guess_is_skipped_while_the_shared_whisper_has_no_room(tmp_path, models):
+    """No room (spare() is False): the Pause is not heard, counted as skipped, and the
+    utterance is claimed by nobody (heard as usual)."""
+    from streamemo.api import Pause, Utterance
+    from streamemo.emission import Emission
+    from streamemo.speculation import Speculator
+
+    out = Emission("s", get_plugin_manager(), sys.stderr)
+    speculator = Speculator(None, out, spare=lambda: False)  # no analysis: nothing runs
+    runner = threading.Thread(target=speculator.run)
+    runner.start()
+    audio = np.zeros(8000, np.int16)
+    speculator.offer(Pause(1, 0, 4000, audio, 0.0))
+    deadline = time.monotonic() + 5
+    while "speculations_skipped" not in out.counters and time.monotonic() < deadline:
+        time.sleep(0.01)
+    speculator.close()
+    runner.join(5)
+    assert out.counters.get("speculations_skipped") == 1, out.counters
+    assert speculator.claim(Utterance(1, 0, 4000, audio, 0.0)) is None
 
 
 def test_whisper_hears_a_draft_greedily_and_almost_as_well(models, clips):

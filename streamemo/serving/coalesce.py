@@ -28,6 +28,8 @@ from typing import Any
 
 from streamemo.priority import Urgency, Withdrawn, current
 
+BUSY_WINDOW_S = 3.0  # busy_share looks this far back: a few utterances' worth
+
 # one-input methods of the stage contract, and the method that takes many of them
 BATCHED = {
     "transcribe": "transcribe_many",
@@ -93,6 +95,8 @@ class Batches:
         self._queue: deque[_Call] = deque()
         self._ready = threading.Condition()
         self._workers: list[threading.Thread] = []
+        self._ran: deque[tuple[float, float]] = deque()  # (start, end) of recent runs
+        self._running: dict[int, float] = {}  # worker -> start of its run now
 
     def call(self, call: _Call) -> Any:
         """Run ``call`` with whatever else is waiting; its own result, or its own error."""
@@ -111,10 +115,27 @@ class Batches:
         return call.result
 
     def _work(self) -> None:
+        me = threading.get_ident()
         while True:
             with self._ready:
                 batch = self._next()
-            self._run(batch)
+                self._running[me] = time.monotonic()
+            try:
+                self._run(batch)
+            finally:
+                with self._ready:
+                    self._ran.append((self._running.pop(me), time.monotonic()))
+
+    def busy_share(self) -> float:
+        """How much of the last ``BUSY_WINDOW_S`` the workers spent running calls (0-1)."""
+        now = time.monotonic()
+        since = now - BUSY_WINDOW_S
+        with self._ready:
+            while self._ran and self._ran[0][1] <= since:
+                self._ran.popleft()
+            runs = [*self._ran, *((start, now) for start in self._running.values())]
+            busy = sum(end - max(start, since) for start, end in runs)
+        return min(1.0, busy / (BUSY_WINDOW_S * self.slots))
 
     def _next(self) -> list[_Call]:
         while True:
@@ -223,6 +244,10 @@ class Coalesced:
     def __init__(self, target: Any, batches: Batches):
         self._target = target
         self.batches = batches
+
+    def busy_share(self) -> float:
+        """How busy the shared model has been lately (``Batches.busy_share``)."""
+        return self.batches.busy_share()
 
     def like(self, target: Any) -> Coalesced:
         """Another stage in the same queue (a stream's own voice baseline): it takes
