@@ -8,6 +8,8 @@ Each run is a fresh ``streamemo batch`` process on a fresh --out (nothing skippe
 timed from its start to its exit: the workers' model loading, and for Ray the
 connection to the head, are inside the time; starting the Ray head is not. The runs
 alternate (1, 2, Ray, 1, 2, Ray, ...) so that the machine's other load falls on all.
+Also per run: files per second from the first file's output to the last one's (the
+steady rate, with the start-up and model loading left out).
 """
 
 from __future__ import annotations
@@ -58,8 +60,12 @@ def one_run(folder: Path, out: Path, extra: list[str]) -> dict[str, Any]:
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {done.returncode}:\n{done.stderr[-2000:]}")
     files = json.loads((out / ".streamemo-batch.json").read_text())["files"]
+    # the steady part: from the first file's output to the last one's (each is written
+    # when its file is done), so model loading and start-up are outside it
+    written = sorted(p.stat().st_mtime for p in out.rglob("*.jsonl"))
     return {
         "wall_s": round(wall, 2),
+        "steady_files_per_s": round((len(written) - 1) / (written[-1] - written[0]), 3),
         "cpu_s": round(cpu, 1),
         "load_after": loadavg()[0],
         "files": len(files),
@@ -132,6 +138,15 @@ def main(argv: list[str] | None = None) -> int:
     results["median_wall_s"] = medians
     one, two = medians["local, 1 worker"], medians["local, 2 workers"]
     results["speedup_2_workers"] = round(one / two, 2)
+    steady = {
+        n: statistics.median(r["steady_files_per_s"] for r in runs if "steady_files_per_s" in r)
+        for n, runs in results["runs"].items()
+        if any("steady_files_per_s" in r for r in runs)
+    }
+    results["median_steady_files_per_s"] = steady
+    results["steady_speedup_2_workers"] = round(
+        steady["local, 2 workers"] / steady["local, 1 worker"], 2
+    )
     if "ray, 2 workers" in medians:
         results["ray_vs_local_2"] = round(medians["ray, 2 workers"] / two, 3)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -141,12 +156,19 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{results['input']['files']} files, {audio:.0f} s of audio, {results['input']['pipeline']}"
     )
-    print("| setup | runs (s) | median (s) | x real time |")
-    print("|---|---|---|---|")
+    print("| setup | runs (s) | median (s) | x real time | files/s after the first, median |")
+    print("|---|---|---|---|---|")
     for name, runs in results["runs"].items():
         walls = ", ".join(f"{r['wall_s']:.1f}" if "wall_s" in r else "failed" for r in runs)
-        print(f"| {name} | {walls} | {medians[name]:.1f} | {audio / medians[name]:.1f} |")
+        print(
+            f"| {name} | {walls} | {medians[name]:.1f} | {audio / medians[name]:.1f} |"
+            f" {steady.get(name, float('nan')):.2f} |"
+        )
     print(f"2 workers / 1 worker: {results['speedup_2_workers']:.2f}x faster")
+    print(
+        "2 workers / 1 worker, files/s after the first (start-up left out): "
+        f"{results['steady_speedup_2_workers']:.2f}x"
+    )
     if "ray_vs_local_2" in results:
         print(f"Ray / local (2 workers): {results['ray_vs_local_2']:.3f} of the time")
     log(f"wrote {target}")

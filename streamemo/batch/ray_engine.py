@@ -17,6 +17,7 @@ from streamemo.errors import InputError, StreamemoError, one_line
 log = logging.getLogger("streamemo")
 RETRIES = 3  # deaths of a file's actor before the file counts as failed
 CONNECT_TIMEOUT_S = 5.0
+IN_FLIGHT = 2  # files queued on each actor at once
 
 
 def check_ray(address: str | None) -> None:
@@ -75,29 +76,34 @@ class RayEngine:
 
         waiting = list(reversed(jobs))  # pop() takes the first
         running: dict[Any, tuple[Any, Job]] = {}
-        started = 0
 
-        def new_actor() -> Any:
-            nonlocal started
-            started += 1
-            actor = actor_class.remote(self.setup)
+        def start(n: int) -> list[Any]:
+            """``n`` new actors, loading their models side by side."""
+            new = [actor_class.remote(self.setup) for _ in range(n)]
             try:
-                pid = ray.get(actor.pid.remote())
+                pids = ray.get([actor.pid.remote() for actor in new])
             except (RayActorError, ActorDiedError, RayTaskError) as exc:
                 raise StreamemoError(f"a Ray worker could not start: {_cause(exc)}") from None
-            log.info("ray worker %d ready: pid %d", started, pid)
-            actors.append(actor)
-            return actor
+            for actor, pid in zip(new, pids, strict=True):
+                actors.append(actor)
+                log.info("ray worker %d ready: pid %d", len(actors), pid)
+            return new
 
-        def give(actor: Any) -> None:
-            job = waiting.pop()
-            job.attempts += 1
-            data = ray.put(job.path.read_bytes())
-            running[actor.analyse_bytes.remote(job.path.name, data)] = (actor, job)
-            report.started(job)
+        def fill(actor: Any) -> None:
+            """Up to ``IN_FLIGHT`` files queued on the actor: the next one is there when it
+            finishes this one, not a round trip to the driver later."""
+            mine = sum(1 for owner, _ in running.values() if owner is actor)
+            for _ in range(IN_FLIGHT - mine):
+                if not waiting:
+                    return
+                job = waiting.pop()
+                job.attempts += 1
+                data = ray.put(job.path.read_bytes())
+                running[actor.analyse_bytes.remote(job.path.name, data)] = (actor, job)
+                report.started(job)
 
-        for _ in range(min(self.workers, len(jobs))):
-            give(new_actor())
+        for actor in start(min(self.workers, len(jobs))):
+            fill(actor)
         while running:
             ready, _ = ray.wait(list(running), num_returns=1, timeout=0.5)
             for ref in ready:
@@ -105,19 +111,20 @@ class RayEngine:
                 try:
                     result = ray.get(ref)
                 except (RayActorError, ActorDiedError) as exc:
-                    actors.remove(actor)
                     if job.attempts >= RETRIES:
                         report.failed(job, f"its Ray worker died {job.attempts} times")
                     else:
                         log.info("ray: a worker died (%s): %s again", _cause(exc), job.path.name)
                         waiting.append(job)
-                    actor = new_actor()
+                    if actor not in actors:
+                        continue  # its other file: the replacement is already at work
+                    actors.remove(actor)
+                    (actor,) = start(1)
                 except RayTaskError as exc:
                     report.failed(job, _cause(exc))
                 else:
                     report.done(job, result)
-                if waiting:
-                    give(actor)
+                fill(actor)
 
 
 def _cause(exc: BaseException) -> str:
