@@ -204,12 +204,21 @@ _LOAD_TIME = re.compile(r"( in )\d+(\.\d+)? s\b")
 _PARTIALS = re.compile(r"\b(partials|partials_skipped)=\d+")
 
 
+# A few of Whisper's words and the second decimal of a score depend on the CPU: the
+# int8 kernels of CTranslate2 differ between instruction sets (AVX2, AVX-512 VNNI). The
+# utterances, their times (the segmenter's), labels and the lines' shape do not.
+_TRANSCRIPT = re.compile(r'"[^"]*"$')
+_SCORE = re.compile(r"\b\d\.\d\d\b")
+
+
 def comparable_text(sample: str) -> tuple[list[str], list[str]]:
     """Log lines (any order: models load side by side) and the other lines (in order),
-    with load times and partial counts blanked."""
+    with load times, partial counts, and an utterance line's scores and words blanked."""
     log, rest = [], []
     for line in sample.splitlines():
         line = _PARTIALS.sub(r"\1=#", _LOAD_TIME.sub(r"\1# s", line))
+        if line.startswith("["):  # [  0.78 →  4.26]  neutral 0.37  text ...  "words"
+            line = _SCORE.sub("#", _TRANSCRIPT.sub('"…"', line))
         (log if line.startswith("streamemo: loaded") else rest).append(line)
     return sorted(log), rest
 
