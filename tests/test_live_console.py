@@ -29,7 +29,13 @@ def test_live_view_shows_state_level_voice_and_utterances_then_ctrl_c(terminal):
         'echo "EXIT""=$?"'  # split, so that the typed command line itself never reads EXIT=
     )
     terminal.type(command, "Enter")
-    screen = terminal.wait_for("My coworker took credit", timeout=60)
+    # the first sentence's row in the table (its words come earlier in "words now")
+    screen = terminal.wait_for(
+        lambda screen: any(
+            "│" in line and "My coworker took credit" in line for line in screen.splitlines()
+        ),
+        timeout=60,
+    )
     assert "level " in screen and " dB" in screen and "voice now" in screen
     assert "time" in screen and "transcript" in screen and "│" in screen  # the table
     # two utterances in, and during the next sentence: speaking, with the voice's emotion of

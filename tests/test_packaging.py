@@ -155,7 +155,9 @@ def test_a_plugin_packaged_with_the_readmes_pyproject_installs_and_loads(tmp_pat
     )
     assert result.returncode == 0, result.stderr
     [line] = diary.read_text().splitlines()
-    assert line.startswith("- ") and "The library closed in the evening" in line
+    # tiny.en hears "closed" or "closes at 8", by the CPU's int8 kernels (AVX2, AVX-512)
+    words = [word.strip(".,!?*") for word in line.lower().split()]
+    assert line.startswith("- ") and "library" in words and "evening" in words, line
 
 
 def test_no_module_of_the_package_imports_a_dev_only_dependency():

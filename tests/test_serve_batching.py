@@ -262,7 +262,9 @@ def test_a_guess_withdrawn_while_it_waits_is_never_run(models, clips):
             ("other guess", audios[2], kept, lambda: None),
         ],
     )
-    assert finished[0] == "busy" and sorted(finished[1:]) == ["guess withdrawn", "other guess"]
+    # the worker drops the withdrawn call as it takes its next one: "busy" may wake later
+    assert sorted(finished) == ["busy", "guess withdrawn", "other guess"], finished
+    assert finished.index("busy") < finished.index("other guess")
     assert together.transcriber.batches.tallies["transcribe"].items == 2  # busy, other guess
 
 
