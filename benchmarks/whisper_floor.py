@@ -65,7 +65,8 @@ def main() -> None:
         return (time.perf_counter() - t0) * 1000, text
 
     hear(clips[0][0], 5)  # warm-up
-    print(f"# {machine()['cpu']}, {machine()['cores']} cores; {len(clips)} sentences")
+    info = machine()
+    print(f"# {info['cpu']}, {info['cores']} cores; {len(clips)} sentences")
     print("beam  median ms  p95 ms  WER")
     for beam in BEAMS:
         timed = [hear(audio, beam) for audio, _ in clips]

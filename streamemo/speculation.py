@@ -26,7 +26,7 @@ from collections.abc import Callable
 from streamemo.analysis import Analysis, Heard
 from streamemo.emission import Emission
 from streamemo.frames import Pause, Utterance
-from streamemo.priority import Urgency, Withdrawn, working_as
+from streamemo.priority import Urgency, working_as
 
 
 class Guess:
@@ -36,7 +36,7 @@ class Guess:
         self.pause = pause
         self.heard: Heard | None = None
         self.done = threading.Event()
-        self.urgency = Urgency(background=True)
+        self.urgency = Urgency()  # background until its utterance ends
 
 
 class Speculator:
@@ -115,10 +115,8 @@ class Speculator:
         try:
             with working_as(guess.urgency):
                 self._hear_as_guessed(guess)
-        except Withdrawn:
-            guess.heard = None  # nobody waits for it
-        except Exception:
-            guess.heard = None  # the utterance is heard as usual, and fails there if it must
+        except Exception:  # Withdrawn (nobody waits for it) or a failure: heard as usual
+            guess.heard = None  # and an utterance that fails fails there
         finally:
             self.busy.clear()
             guess.done.set()

@@ -156,10 +156,9 @@ class Batches:
             return self._take(first)
 
     def _drop_withdrawn(self) -> None:
-        if any(call.withdrawn for call in self._queue):
-            for call in [c for c in self._queue if c.withdrawn]:
-                self._queue.remove(call)
-                call.finish(error=Withdrawn())
+        for call in [c for c in self._queue if c.withdrawn]:
+            self._queue.remove(call)
+            call.finish(error=Withdrawn())
 
     def _first(self) -> _Call:
         """The oldest foreground call, else the oldest call."""

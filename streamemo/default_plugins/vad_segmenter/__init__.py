@@ -252,7 +252,7 @@ class UtteranceSegmenter(Segmenter):
                 self._wait = self._hints.pop((self._next_id, self._pause), None)
 
     def _pause_now(self) -> Pause | None:
-        """The Pause, once this pause has lasted the tail (sent once per pause)."""
+        """The Pause, once this pause has lasted ``pause_ms`` (sent once per pause)."""
         if self._pause is None or self._paused_sent or self._pos < self._pause + self.pause_wait:
             return None
         self._paused_sent = True

@@ -18,6 +18,11 @@ def _check_db(option: str, value: object, *, above_zero: bool) -> None:
         raise ConfigError(f"segmenter.{option} must be a number of dB, {least}, not {value!r}")
 
 
+def _check_ms(option: str, value: object) -> None:
+    if not _is_number(value) or value <= 0:  # type: ignore[operator]
+        raise ConfigError(f"segmenter.{option} must be a number of ms above 0, not {value!r}")
+
+
 def check_webrtcvad(*, aggressiveness: object, frame_ms: object) -> None:
     """One ``ConfigError`` line for a webrtcvad option out of its range."""
     if frame_ms not in (10, 20, 30):
@@ -44,9 +49,8 @@ def check(
     for option, value in (("cut_search_s", cut_search_s), ("cut_context_s", cut_context_s)):
         if not _is_number(value) or value < 0:
             raise ConfigError(f"segmenter.{option} must be a number of seconds, 0 or more")
-    pause_ms = _other.get("pause_ms", 90)
-    if not _is_number(pause_ms) or pause_ms <= 0:
-        raise ConfigError(f"segmenter.pause_ms must be a number of ms above 0, not {pause_ms!r}")
+    if "pause_ms" in _other:
+        _check_ms("pause_ms", _other["pause_ms"])
     adaptive = ("adaptive_hangover", "hangover_short_ms", "hangover_long_ms")
     if all(name in _other for name in adaptive):
         check_adaptive(**{name: _other[name] for name in adaptive})
@@ -60,12 +64,8 @@ def check_adaptive(
         raise ConfigError(
             f"segmenter.adaptive_hangover must be true or false, not {adaptive_hangover!r}"
         )
-    for option, value in (
-        ("hangover_short_ms", hangover_short_ms),
-        ("hangover_long_ms", hangover_long_ms),
-    ):
-        if not _is_number(value) or value <= 0:
-            raise ConfigError(f"segmenter.{option} must be a number of ms above 0, not {value!r}")
+    _check_ms("hangover_short_ms", hangover_short_ms)
+    _check_ms("hangover_long_ms", hangover_long_ms)
     if hangover_short_ms > hangover_long_ms:  # type: ignore[operator]
         raise ConfigError(
             f"segmenter.hangover_short_ms ({hangover_short_ms}) must not be longer than "
