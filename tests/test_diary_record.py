@@ -22,7 +22,10 @@ from tests.terminal import Terminal, have_tmux
 from tests.test_mic import VirtualMic
 from tests.wer import wer
 
-SAID = ["en_06_joy", "en_11_sadness"]  # two sentences tiny.en hears right
+# two sentences tiny.en hears right by every path (alone, packed, cut short by a pause)
+# through the virtual mic; en_11 ("feeling down every single morning") was heard
+# "feeling about everything tomorrow" in about half the runs there
+SAID = ["en_06_joy", "en_07_sadness"]
 FAST = ["-o", "text.enabled=false", "-o", "audio.enabled=false"]  # Whisper alone: quick
 
 
