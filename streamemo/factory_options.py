@@ -69,6 +69,21 @@ def option_defaults(factory: Callable[..., Any]) -> dict[str, Any]:
     return {n: p.default for n, p in params.items() if p.default is not p.empty}
 
 
+def fill_unset(config: dict[str, Any], registry: Any, kind: str, **values: Any) -> None:
+    """Set ``values`` in the ``[kind]`` section where the configured plugin's factory
+    declares them and the config leaves them unset: a command's own defaults (serve's
+    Whisper workers, a batch worker's threads) that a user's setting always beats, and
+    that a third-party stage without such an option never sees."""
+    section = config.setdefault(kind, {})
+    entry = registry.entries.get(kind, {}).get(section.get("name"))
+    declared = declared_options(entry.factory) if entry is not None else None
+    if declared is None:
+        return
+    for name, value in values.items():
+        if name in declared[0] and name not in section:
+            section[name] = value
+
+
 def declared_options(
     factory: Callable[..., Any],
 ) -> tuple[dict[str, inspect.Parameter], bool] | None:

@@ -40,19 +40,6 @@ class _Keep(Sink):
         self.utterances += event.type == "utterance"
 
 
-def _transcriber_threads(config: dict[str, Any], registry, threads: int) -> None:
-    """The transcriber's threads, when its factory takes ``cpu_threads`` and the config
-    does not set them: CTranslate2 starts 4 by default, whatever OMP_NUM_THREADS says,
-    and 2 workers of 4 threads on 2 cores take turns instead of working side by side."""
-    from streamemo.factory_options import declared_options
-
-    section = config.setdefault("transcriber", {})
-    entry = registry.entries.get("transcriber", {}).get(section.get("name"))
-    declared = declared_options(entry.factory) if entry is not None else None
-    if declared is not None and "cpu_threads" in declared[0] and "cpu_threads" not in section:
-        section["cpu_threads"] = threads
-
-
 class FileFailed(Exception):
     """A file's failure as one line (pickles whole: our errors' own fields need not)."""
 
@@ -71,6 +58,7 @@ class Worker:
         if setup.threads:  # before torch and CTranslate2 start their pools
             os.environ["OMP_NUM_THREADS"] = str(setup.threads)
         from streamemo.config import load_config
+        from streamemo.factory_options import fill_unset
         from streamemo.loading import Analysers
         from streamemo.plugins import Registry, get_plugin_manager
 
@@ -82,8 +70,9 @@ class Worker:
         self.config = load_config(setup.config, list(setup.overrides))
         self.config["source"] = {"name": "file"}
         registry = Registry.collect(self.pm)
-        if setup.threads:
-            _transcriber_threads(self.config, registry, setup.threads)
+        if setup.threads:  # CTranslate2 starts 4 whatever OMP_NUM_THREADS says: 2 workers
+            # of 4 threads on 2 cores would take turns instead of working side by side
+            fill_unset(self.config, registry, "transcriber", cpu_threads=setup.threads)
         self.analysers = Analysers.build(self.config, registry, checked=True)
 
     def pid(self) -> int:
