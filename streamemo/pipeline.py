@@ -169,9 +169,9 @@ class Pipeline:
         return {**self.counters, **self.source_counters()}
 
     def _spare(self) -> bool:
-        """Whether a guess may start: a transcriber shared with other streams (serve's)
-        must have been idle at least half of the last seconds; one of this stream's own
-        always may."""
+        """Whether a guess or live words may start: a transcriber shared with other
+        streams (serve's) must have been idle at least half of the last seconds; one of
+        this stream's own always may."""
         busy_share = getattr(self.analysers.transcriber, "busy_share", None)
         return busy_share is None or busy_share() < SPARE_BELOW
 
@@ -272,6 +272,9 @@ class Pipeline:
             )
             if self.speculator is not None and self.speculator.busy.is_set():
                 words = False  # a pause is being heard: the final words go first
+            elif words and self.analysis.live_words and not self._spare():
+                words = False  # a busy shared Whisper: other streams' finals go first
+                self.emission.count("live_words_skipped")
             if (event := self.analysis.partial(item, words)) is not None:
                 self.emission.emit(event)
 

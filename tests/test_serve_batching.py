@@ -309,6 +309,63 @@ def test_a_guess_is_skipped_while_the_shared_whisper_has_no_room(tmp_path, model
     assert speculator.claim(Utterance(1, 0, 4000, audio, 0.0)) is None
 
 
+def test_live_words_pause_while_the_shared_whisper_is_busy_and_the_final_still_comes(
+    tmp_path, models, clips
+):
+    """A stream with live words on, on a shared Whisper kept busy by another stream's
+    finished utterances: its partials carry no new words (``live_words_skipped``), and its
+    utterance event still comes with the sentence's words."""
+    import soundfile
+
+    from streamemo.events import PartialEvent, UtteranceEvent
+    from streamemo.pipeline import Pipeline
+    from streamemo.stages import Sink
+
+    audios, texts = clips
+    wav = tmp_path / "one.wav"
+    soundfile.write(wav, np.concatenate([np.zeros(8000, np.int16), audios[0]]), 16000)
+    together = shared_analysers(models, window_s=0.0, max_items=8)
+    stop = threading.Event()
+
+    def other_stream() -> None:  # back to back: busy_share stays near 1
+        while not stop.is_set():
+            together.transcriber.transcribe(audios[1])
+
+    busy = threading.Thread(target=other_stream)
+    busy.start()
+    try:
+        while together.transcriber.busy_share() < 0.9:
+            time.sleep(0.1)
+
+        class Keep(Sink):
+            def __init__(self):
+                self.events = []
+
+            def write(self, event):
+                self.events.append(event)
+
+        keep = Keep()
+        config = load_config(OFFLINE_CONFIG, ["pipeline.live_words=true"])
+        config["source"] = {"name": "file"}
+        pipeline = Pipeline(
+            config,
+            get_plugin_manager(),
+            sinks=[],
+            source_options={"input": str(wav), "realtime": True},
+            extra_sinks=[keep],
+            analysers=together,
+        )
+        counters = pipeline.run()
+    finally:
+        stop.set()
+        busy.join(60)
+    partials = [e for e in keep.events if isinstance(e, PartialEvent)]
+    finals = [e for e in keep.events if isinstance(e, UtteranceEvent)]
+    assert partials and not any(p.text for p in partials), [p.text for p in partials]
+    assert counters.get("live_words_skipped", 0) >= 1, counters
+    assert len(finals) == 1 and wer(texts[0], finals[0].text) < 0.35, finals
+
+
 def test_whisper_hears_a_draft_greedily_and_almost_as_well(models, clips):
     """Live words use ``transcribe_draft`` (beam 1); the final keeps its beam search."""
     audios, texts = clips
