@@ -85,7 +85,8 @@ async def client(base: str, name: str, audio: bytes, delay: float) -> list[dict]
     events: list[dict] = []
     step = int(16000 * CHUNK_S) * 2
     async with connect(f"ws://{base}/audio", max_size=None, close_timeout=120) as ws:
-        await ws.send(json.dumps({"type": "hello", "name": name, "events": ["utterance"]}))
+        hello = {"type": "hello", "name": name, "events": ["utterance", "status"]}
+        await ws.send(json.dumps(hello))
 
         async def send() -> None:
             started = time.monotonic()
@@ -171,7 +172,10 @@ def main() -> None:
     )
     if args.overrides:
         print(f"# -o {' -o '.join(args.overrides)}")
-    print("streams  utterances  latency p50  p95     first→last third  CPU (cores)  sustained")
+    print(
+        "streams  utterances  latency p50  p95     first→last third  CPU (cores)  sustained"
+        "  words shed/partials  guesses skipped"
+    )
     try:
         for n in args.streams:
             for label, proc, base in servers:
@@ -197,9 +201,21 @@ def measure(proc, base: str, n: int, audio: list[bytes], expected: int, args) ->
     late = statistics.median(e["latency_ms"] / 1000 for u in got for e in u[-third:])
     p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
     ok = complete and p95 <= args.max_p95 and late <= early + 1.0
+    # the streams' own counters, from their last status: what a busy Whisper made them shed
+    counted: dict[str, int] = {}
+    for events in results:
+        last = [e for e in events if e["type"] == "status" and e.get("counters")]
+        for key, value in (last[-1]["counters"] if last else {}).items():
+            if isinstance(value, int):
+                counted[key] = counted.get(key, 0) + value
+    shed = (
+        f"{counted.get('live_words_skipped', 0)}/{counted.get('partials', 0)}"
+        f"  {counted.get('speculations_skipped', 0)}"
+    )
     return (
         f"{n:>7}  {sum(map(len, got)):>4}/{expected * n:<5}  {p50:9.2f} s  {p95:5.2f} s"
-        f"  {early:5.2f} → {late:5.2f} s   {cpu:8.2f}     {'yes' if ok else 'NO'}"
+        f"  {early:5.2f} → {late:5.2f} s   {cpu:8.2f}     {'yes' if ok else 'NO ':<3}"
+        f"  {shed:>13}"
     )
 
 
