@@ -71,9 +71,9 @@ def option_defaults(factory: Callable[..., Any]) -> dict[str, Any]:
 
 def fill_unset(config: dict[str, Any], registry: Any, kind: str, **values: Any) -> None:
     """Set ``values`` in the ``[kind]`` section where the configured plugin's factory
-    declares them and the config leaves them unset: a command's own defaults (serve's
-    Whisper workers, a batch worker's threads) that a user's setting always beats, and
-    that a third-party stage without such an option never sees."""
+    declares them and the config leaves them unset: a command's own defaults (a batch
+    worker's threads) that a user's setting always beats, and that a third-party stage
+    without such an option never sees."""
     section = config.setdefault(kind, {})
     entry = registry.entries.get(kind, {}).get(section.get("name"))
     declared = declared_options(entry.factory) if entry is not None else None

@@ -319,7 +319,7 @@ def test_live_words_pause_while_the_shared_whisper_is_busy_and_the_final_still_c
 
     from streamemo.events import PartialEvent, UtteranceEvent
     from streamemo.pipeline import Pipeline
-    from streamemo.stages import Sink
+    from tests.pauses import Collect
 
     audios, texts = clips
     wav = tmp_path / "one.wav"
@@ -337,14 +337,7 @@ def test_live_words_pause_while_the_shared_whisper_is_busy_and_the_final_still_c
         while together.transcriber.busy_share() < 0.9:
             time.sleep(0.1)
 
-        class Keep(Sink):
-            def __init__(self):
-                self.events = []
-
-            def write(self, event):
-                self.events.append(event)
-
-        keep = Keep()
+        keep = Collect()
         config = load_config(OFFLINE_CONFIG, ["pipeline.live_words=true"])
         config["source"] = {"name": "file"}
         pipeline = Pipeline(
@@ -359,8 +352,8 @@ def test_live_words_pause_while_the_shared_whisper_is_busy_and_the_final_still_c
     finally:
         stop.set()
         busy.join(60)
-    partials = [e for e in keep.events if isinstance(e, PartialEvent)]
-    finals = [e for e in keep.events if isinstance(e, UtteranceEvent)]
+    partials = [e for _, e in keep.events if isinstance(e, PartialEvent)]
+    finals = [e for _, e in keep.events if isinstance(e, UtteranceEvent)]
     assert partials and not any(p.text for p in partials), [p.text for p in partials]
     assert counters.get("live_words_skipped", 0) >= 1, counters
     assert len(finals) == 1 and wer(texts[0], finals[0].text) < 0.35, finals
