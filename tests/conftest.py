@@ -6,6 +6,7 @@ import faulthandler
 import importlib.util
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -40,6 +41,13 @@ def shared(relative: str) -> Path:
 def need_package(module: str, pip_name: str) -> None:
     if importlib.util.find_spec(module) is None:
         missing(f"needs the package {module} (pip install {pip_name})")
+
+
+def hangup_as_from_a_terminal() -> None:
+    """A child's ``preexec_fn``: SIGHUP at its default, as under a terminal, even when
+    pytest itself runs under ``nohup`` (the child would inherit the ignored hang-up
+    and, by design, keep ignoring it)."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 def run_cli(

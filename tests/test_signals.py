@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, offline_run_args, shared
+from tests.conftest import REPO, hangup_as_from_a_terminal, offline_run_args, shared
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +26,7 @@ def base_args():
 
 
 def _start(args: list[str], stderr_path: Path, **popen) -> subprocess.Popen:
+    popen.setdefault("preexec_fn", hangup_as_from_a_terminal)
     return subprocess.Popen(
         [sys.executable, "-m", "streamemo", *args],
         cwd=REPO,

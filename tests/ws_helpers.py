@@ -27,7 +27,7 @@ from websockets.protocol import State
 from websockets.sync.client import connect
 from websockets.uri import parse_uri
 
-from tests.conftest import REPO, missing
+from tests.conftest import REPO, hangup_as_from_a_terminal, missing
 
 CHROMIUM = Path("/usr/bin/chromium")
 # what this machine needs: no sandbox as root, no GPU, nothing fetched in the background
@@ -61,6 +61,7 @@ class ServeProcess:
             stderr=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             text=True,
+            preexec_fn=hangup_as_from_a_terminal,
         )
         self._ready = threading.Event()
         self.base = ""
