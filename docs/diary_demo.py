@@ -26,25 +26,26 @@ RATE = 16_000
 PAUSE_S = 1.2  # silence between sentences: each one is its own utterance
 
 DAYS = [
-    ["I had a lovely breakfast with my sister this morning.",
-     "The sun was out and we laughed about our old school days."],
+    [
+        "I had a lovely breakfast with my sister this morning.",
+        "The sun was out and we laughed about our old school days.",
+    ],
     ["Work was fine today.", "I finished the report and went for a long walk by the river."],
     ["I am worried about the meeting tomorrow.", "I could not sleep well last night."],
-    ["The meeting went badly and my manager was angry with me.",
-     "I felt terrible all afternoon."],
+    ["The meeting went badly and my manager was angry with me.", "I felt terrible all afternoon."],
     ["I am so tired and sad this week.", "Nothing seems to go right at the office."],
     ["A quiet day at home.", "I read a book and cooked soup for dinner."],
-    ["We went hiking in the hills and the view was wonderful.",
-     "I feel happy and full of energy."],
+    ["We went hiking in the hills and the view was wonderful.", "I feel happy and full of energy."],
     ["Monday again.", "I am nervous about the new project and afraid I will fail."],
     ["My friend called and cheered me up.", "We made plans for the weekend and I am excited."],
     ["The train was late and I was furious.", "Then I lost my keys, what a awful day."],
     ["Today I got good news, they liked my work.", "I am proud and really happy."],
-    ["I visited my grandmother in the hospital.",
-     "She looked weak and it made me very sad."],
+    ["I visited my grandmother in the hospital.", "She looked weak and it made me very sad."],
     ["Grandmother is getting better, what a relief.", "We talked and laughed for an hour."],
-    ["A perfect Sunday with the whole family.",
-     "We had a picnic in the park and the children played all day."],
+    [
+        "A perfect Sunday with the whole family.",
+        "We had a picnic in the park and the children played all day.",
+    ],
 ]
 
 
