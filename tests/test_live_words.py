@@ -259,7 +259,7 @@ def test_a_serve_stream_whose_hello_says_no_live_words_gets_partials_without_wor
     quiet = [e for e in results["quiet"] if e["type"] == "partial"]
     wordy = [e for e in results["wordy"] if e["type"] == "partial"]
     assert quiet and all(e["text"] is None for e in quiet)
-    assert any(e["text"] for e in wordy), wordy  # the server's default: on
+    assert any(e["text"] for e in wordy), (wordy, server.stderr)  # the server's default: on
     for name in results:
         assert sum(e["type"] == "utterance" for e in results[name]) == 3
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
 from streamemo.api import SAMPLE_RATE, ConfigError, Span, Transcriber, Transcript, hookimpl
 from streamemo.audio_io import to_float32
-from streamemo.default_plugins.whisper import packing, seams
+from streamemo.default_plugins.whisper import packing, seams, short_window
 from streamemo.model_files import resolve_model_dir
 
 WHISPER_FILES = ("model.bin", "config.json")
@@ -52,6 +53,7 @@ class WhisperTranscriber(Transcriber):
         temperature: float | list[float] = 0.0,
         pack_s: float = packing.WINDOW_S,
         pack_gap_s: float = 1.0,
+        draft_pad_s: float = 6.0,
     ):
         from faster_whisper import WhisperModel
 
@@ -69,6 +71,14 @@ class WhisperTranscriber(Transcriber):
         if not 0 <= pack_gap_s <= 5:
             raise ConfigError(f"transcriber.pack_gap_s must be 0-5 s, not {pack_gap_s!r}")
         self.pack_room_s = pack_s
+        # live words: a window of the audio so far plus this much silence (0: 30 s)
+        if not 0 <= draft_pad_s <= short_window.WINDOW_S:
+            raise ConfigError(
+                f"transcriber.draft_pad_s must be 0-{short_window.WINDOW_S} s "
+                f"(0: drafts on Whisper's full 30 s window), not {draft_pad_s!r}"
+            )
+        self.draft_pad_s = draft_pad_s
+        self._draft_tokens: tuple[Any, list[int]] | None = None
         self.pack_gap_s = pack_gap_s
         if device == "auto":
             import ctranslate2
@@ -98,11 +108,48 @@ class WhisperTranscriber(Transcriber):
         return self._transcript(text, info)
 
     def transcribe_draft(self, audio: np.ndarray) -> Transcript:
-        """Live words: greedy decoding (beam 1), about half the decoder's time of the
-        final's beam search; the final transcript is still heard with ``beam_size``."""
-        segments, info = self._run(_float32(audio), True, beam_size=1)
-        text = " ".join(segment.text.strip() for segment in segments).strip()
-        return self._transcript(text, info)
+        """Live words: the audio so far on a window cut to it (``draft_pad_s`` of silence
+        after it; see short_window.py) with the final's beam, about 2.3 times as fast as
+        the 30 s window; the final transcript is still heard on the full window.
+
+        With ``draft_pad_s = 0``, or a language to detect, or audio that leaves no room
+        in 30 s: the full window, decoded greedily (beam 1)."""
+        samples = _float32(audio)
+        seconds = short_window.window_s(len(samples), self.draft_pad_s)
+        multilingual = self.model.model.is_multilingual
+        if seconds is None or (multilingual and self.language is None):
+            segments, info = self._run(samples, True, beam_size=1)
+            text = " ".join(segment.text.strip() for segment in segments).strip()
+            return self._transcript(text, info)
+        tokenizer, suppress = self._draft_tokenizer()
+        text, no_speech, logprob = short_window.decode(
+            self.model, tokenizer, suppress, samples, seconds, self.beam_size
+        )
+        from faster_whisper.transcribe import get_compression_ratio
+
+        signals = SimpleNamespace(
+            no_speech_prob=no_speech,
+            avg_logprob=logprob,
+            compression_ratio=get_compression_ratio(text),
+        )
+        language = self.language or "en"  # an English-only model: no language to detect
+        return Transcript(text=text if is_speech(signals) else "", language=language)
+
+    def _draft_tokenizer(self) -> tuple[Any, list[int]]:
+        if self._draft_tokens is None:
+            from faster_whisper.tokenizer import Tokenizer
+            from faster_whisper.transcribe import get_suppressed_tokens
+
+            multilingual = self.model.model.is_multilingual
+            tokenizer = Tokenizer(
+                self.model.hf_tokenizer,
+                multilingual,
+                task="transcribe",
+                language=self.language if multilingual else None,
+            )
+            # faster-whisper's default suppression: -1 stands for the non-speech symbols
+            self._draft_tokens = (tokenizer, get_suppressed_tokens(tokenizer, [-1]))
+        return self._draft_tokens
 
     def transcribe_span(self, span: Span) -> Transcript:
         """A part of a monologue cut at max_utterance_s, heard with the audio across its
