@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from streamemo.api import SAMPLE_RATE
+from streamemo.default_plugins.whisper.packing import WINDOW_S
 
-WINDOW_S = 30  # Whisper's own window: the most a draft's window can be
 TOKENS_PER_S = 8  # speech is 3-5 tokens a second; a loop is cut at twice that
 MIN_TOKENS = 16
 
