@@ -20,14 +20,17 @@ def ray_cli() -> str:
 
 
 @contextmanager
-def local_ray_head(temp: Path, cpus: int = 2) -> Iterator[str]:
+def local_ray_head(temp: Path, cpus: int = 2, client_port: int = 0) -> Iterator[str]:
     """HOST:PORT of a fresh head with ``cpus`` CPUs (its files in ``temp``) while inside
-    the ``with``; RuntimeError with Ray's output when it does not start."""
+    the ``with``; RuntimeError with Ray's output when it does not start. Its Ray Client
+    server listens on ``client_port`` (0: a free one; Ray's 10001 may be taken)."""
     port = free_port()
+    client_port = client_port or free_port()
     started = subprocess.run(
         [
             ray_cli(), "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}",
-            f"--num-cpus={cpus}", "--include-dashboard=false", "--disable-usage-stats",
+            f"--ray-client-server-port={client_port}", f"--num-cpus={cpus}",
+            "--include-dashboard=false", "--disable-usage-stats",
         ],
         capture_output=True, text=True, timeout=120, env={**os.environ, "RAY_TMPDIR": str(temp)},
     )  # fmt: skip

@@ -258,6 +258,9 @@ def test_bad_inputs_are_one_line_before_models_load(tmp_path, clips):
         batch(str(clips[0]), "--out", out, "--engine", "ray", "--address", f"127.0.0.1:{port}")
     )
     assert "no Ray cluster answers" in line
+    no_port = ("--engine", "ray", "--address", "head-node")
+    line = one_error_line(batch(str(clips[0]), "--out", out, *no_port))
+    assert "give HOST:PORT" in line and "ray://HOST:PORT" in line
     assert time.monotonic() - started < 120  # no model loaded: seconds each
 
 

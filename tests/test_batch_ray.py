@@ -25,11 +25,24 @@ CLIPS = ("en_00_joy.wav", "en_10_sadness.wav", "en_20_anger.wav", "en_25_fear.wa
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    """HOST:PORT of a fresh Ray head on this machine, for this module only."""
+def head(tmp_path_factory):
+    """A fresh Ray head on this machine, for this module only: (HOST:PORT of its GCS,
+    ray://HOST:PORT of its Ray Client server)."""
     need_package("ray", "ray[default]")
-    with local_ray_head(tmp_path_factory.mktemp("ray")) as address:
-        yield address
+    client_port = free_port()
+    with local_ray_head(tmp_path_factory.mktemp("ray"), client_port=client_port) as address:
+        yield address, f"ray://127.0.0.1:{client_port}"
+
+
+@pytest.fixture(scope="module")
+def cluster(head) -> str:
+    return head[0]
+
+
+@pytest.fixture(scope="module", params=["gcs", "ray-client"])
+def any_address(request, head) -> str:
+    """Each way a driver reaches the cluster: as a node does, and through Ray Client."""
+    return head[0] if request.param == "gcs" else head[1]
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +74,10 @@ def _without_times(files: dict) -> dict:
     return {k: {**v, "done_at": None} for k, v in files.items()}
 
 
-def test_ray_gives_what_the_local_engine_gives(cluster, folder, local_out, tmp_path):
+def test_ray_gives_what_the_local_engine_gives(any_address, folder, local_out, tmp_path):
     out = tmp_path / "out"
     result = batch(
-        str(folder), "--out", str(out), "--engine", "ray", "--address", cluster,
+        str(folder), "--out", str(out), "--engine", "ray", "--address", any_address,
         "--workers", "2", *FAST,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -78,7 +91,7 @@ def test_ray_gives_what_the_local_engine_gives(cluster, folder, local_out, tmp_p
     assert "0 analysed, 4 done before" in again.stdout, again.stderr
 
 
-def test_a_killed_worker_s_file_is_retried_nothing_lost_or_twice(cluster, folder, tmp_path):
+def test_a_killed_worker_s_file_is_retried_nothing_lost_or_twice(any_address, folder, tmp_path):
     many = tmp_path / "many"
     many.mkdir()
     for i in range(2):  # 8 files, each a different content
@@ -88,7 +101,7 @@ def test_a_killed_worker_s_file_is_retried_nothing_lost_or_twice(cluster, folder
     child = subprocess.Popen(
         [
             sys.executable, "-m", "streamemo", "batch", str(many), "--out", str(out),
-            "--engine", "ray", "--address", cluster, "--workers", "2", *FAST,
+            "--engine", "ray", "--address", any_address, "--workers", "2", *FAST,
         ],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
@@ -144,6 +157,25 @@ def test_ray_bad_address_is_one_line_quickly(folder, tmp_path):
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("streamemo: error: --address") and "no Ray cluster answers" in line
     assert time.monotonic() - started < 60
+
+
+@pytest.mark.parametrize(
+    ("port", "hint"),
+    [("client", "could not join that Ray cluster"), ("gcs", "no Ray Client server answers")],
+)
+def test_an_address_with_the_other_port_is_one_line(head, folder, tmp_path, port, hint):
+    """The client port given as the GCS (or the other way round): something answers
+    there, so Ray itself gives up, after 20-30 s of retries that print nothing."""
+    gcs, client = head
+    address = client.removeprefix("ray://") if port == "client" else f"ray://{gcs}"
+    result = batch(
+        str(folder), "--out", str(tmp_path / "out"), "--engine", "ray", "--address", address,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith(f"streamemo: error: --address {address!r}: {hint}"), lines
+    assert all(line.startswith("streamemo:") for line in lines), lines  # no Ray retry noise
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("*.jsonl"))
 
 
 def test_ctrl_c_keeps_finished_files_and_a_ray_rerun_goes_on(cluster, folder, tmp_path):

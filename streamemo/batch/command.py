@@ -35,7 +35,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "quoted), a list file (.txt: a path a line) or an audio file. A re-run skips the "
         "files whose content is already done (the ledger .streamemo-batch.json in --out) "
         "unless --force. --engine ray runs the workers as actors of a Ray cluster "
-        "(--address HOST:PORT; none: a Ray of this machine).",
+        "(--address HOST:PORT, or ray://HOST:PORT through Ray Client; none: a Ray of this "
+        "machine).",
     )
     batch.add_argument("paths", nargs="+", metavar="PATH", help="folders, globs, list files")
     batch.add_argument("--out", required=True, metavar="DIR", help="folder for the jsonl files")
@@ -52,7 +53,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     batch.add_argument("--force", action="store_true", help="analyse files already done again")
     batch.add_argument("--engine", choices=("local", "ray"), default="local")
-    batch.add_argument("--address", metavar="HOST:PORT", help="the Ray cluster (--engine ray)")
+    batch.add_argument(
+        "--address",
+        metavar="HOST:PORT",
+        help="the Ray cluster (--engine ray): HOST:6379 on one of its nodes, ray://HOST:10001 "
+        "(Ray Client) from elsewhere",
+    )
     batch.add_argument(
         "--num-gpus", type=float, default=0, metavar="G", help="GPUs per Ray worker (default 0)"
     )

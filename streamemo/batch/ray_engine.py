@@ -2,12 +2,20 @@
 models (``num_cpus=1`` each, ``num_gpus`` when asked); the driver sends each file's
 bytes (the nodes need not share a disk) and writes the results itself, exactly as the
 local engine's driver does. An actor that dies (its node lost, its process killed) is
-replaced and its file given to the new one, up to ``RETRIES`` times."""
+replaced and its file given to the new one, up to ``RETRIES`` times.
+
+The driver joins the cluster as a node does (``HOST:6379``, the head's GCS, from a node
+of the cluster) or through Ray Client (``ray://HOST:10001``, from anywhere else)."""
 
 from __future__ import annotations
 
 import logging
+import os
 import socket
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from streamemo.batch.engine import Job, Report
@@ -33,7 +41,10 @@ def check_ray(address: str | None) -> None:
     hostport = address.removeprefix("ray://")
     host, _, port = hostport.rpartition(":")
     if not host or not port.isdigit():
-        raise InputError(f"--address {address!r}: give HOST:PORT, e.g. 10.0.0.5:6379")
+        raise InputError(
+            f"--address {address!r}: give HOST:PORT (the head's GCS, e.g. 10.0.0.5:6379) "
+            "or ray://HOST:PORT (Ray Client, e.g. ray://10.0.0.5:10001)"
+        )
     try:
         socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S).close()
     except OSError as exc:
@@ -55,13 +66,7 @@ class RayEngine:
 
         from streamemo.batch.worker import Worker
 
-        ray.init(
-            address=self.address,
-            logging_level=logging.WARNING,
-            log_to_driver=False,
-            configure_logging=False,
-            **({} if self.address else {"include_dashboard": False}),
-        )
+        _connect(ray, self.address)
         actor_class = ray.remote(num_cpus=1, num_gpus=self.num_gpus, max_restarts=0)(Worker)
         actors: list[Any] = []
         try:
@@ -125,6 +130,54 @@ class RayEngine:
                 else:
                     report.done(job, result)
                 fill(actor)
+
+
+def _connect(ray: Any, address: str | None) -> None:
+    """``ray.init``, with a failed connection as one line. Ray's C++ client logs a line a
+    second while it retries (20-30 s), so its stderr is held until it is through."""
+    if address:
+        log.info("ray: connecting to %s", address)
+    with _held_stderr():
+        try:
+            ray.init(
+                address=address,
+                logging_level=logging.WARNING,
+                log_to_driver=False,
+                configure_logging=False,
+                **({} if address else {"include_dashboard": False}),
+            )
+        except Exception as exc:  # ConnectionError, RuntimeError, ValueError: Ray's choice
+            if address and address.startswith("ray://"):
+                hint = (
+                    "no Ray Client server answers there: give the head's client port "
+                    "(10001 unless `ray start --ray-client-server-port` set another)"
+                )
+            else:
+                hint = (
+                    "could not join that Ray cluster: give the head's GCS port (6379 unless "
+                    "`ray start --port` set another) on a node of the cluster, or "
+                    "ray://HEAD:10001 from outside it"
+                )
+            raise InputError(f"--address {address!r}: {hint} ({one_line(exc)})") from None
+
+
+@contextmanager
+def _held_stderr() -> Iterator[None]:
+    """File descriptor 2 into a temporary file (Ray's native code writes there, past
+    ``sys.stderr``), written out when the block ends well, dropped when it raises."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as spool:
+        os.dup2(spool.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+        spool.seek(0)
+        sys.stderr.write(spool.read().decode(errors="replace"))
+        sys.stderr.flush()
 
 
 def _cause(exc: BaseException) -> str:
