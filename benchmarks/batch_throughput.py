@@ -1,7 +1,8 @@
 """``streamemo batch`` throughput: the 49 shared single utterances, 1 worker against 2,
-and the Ray engine (a Ray head started here, on this machine) against the local one.
+and the Ray engine (a Ray head started here, on this machine) against the local one,
+the driver joining the cluster (``HOST:PORT``) and through Ray Client (``ray://``).
 
-    python -m benchmarks batch                 # 1 worker, 2 workers, Ray 2 workers; 2 reps
+    python -m benchmarks batch                 # 1 worker, 2 workers, Ray twice; 2 reps
     python -m benchmarks batch --reps 3 --fast # text and voice models off: Whisper alone
 
 Each run is a fresh ``streamemo batch`` process on a fresh --out (nothing skipped),
@@ -36,7 +37,7 @@ from benchmarks.common import (
     python,
     shared_path,
 )
-from benchmarks.ray_head import local_ray_head
+from benchmarks.ray_head import free_port, local_ray_head
 
 FAST = ["-o", "text.enabled=false", "-o", "audio.enabled=false"]
 
@@ -98,8 +99,11 @@ def main(argv: list[str] | None = None) -> int:
     heads = ExitStack()  # the Ray head, if any: stopped once the runs are over
     if not args.no_ray:
         ray_tmp = Path(tempfile.mkdtemp(prefix="streamemo-bench-ray-"))
-        head = heads.enter_context(local_ray_head(ray_tmp))
+        client_port = free_port()
+        head = heads.enter_context(local_ray_head(ray_tmp, client_port=client_port))
         setups["ray, 2 workers"] = ["--engine", "ray", "--address", head, "--workers", "2"]
+        client = f"ray://127.0.0.1:{client_port}"
+        setups["ray client, 2 workers"] = ["--engine", "ray", "--address", client, "--workers", "2"]
     results: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
         "machine": machine(),
@@ -149,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     if "ray, 2 workers" in medians:
         results["ray_vs_local_2"] = round(medians["ray, 2 workers"] / two, 3)
+    if "ray client, 2 workers" in medians:
+        results["ray_client_vs_local_2"] = round(medians["ray client, 2 workers"] / two, 3)
     args.out.mkdir(parents=True, exist_ok=True)
     target = args.out / f"{time.strftime('%Y-%m-%d')}-{machine_slug(results['machine'])}-batch.json"
     target.write_text(json.dumps(results, indent=1) + "\n")
@@ -171,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     if "ray_vs_local_2" in results:
         print(f"Ray / local (2 workers): {results['ray_vs_local_2']:.3f} of the time")
+    if "ray_client_vs_local_2" in results:
+        print(f"Ray Client / local (2 workers): {results['ray_client_vs_local_2']:.3f} of the time")
     log(f"wrote {target}")
     return 0
 
