@@ -7,7 +7,9 @@ full 30 s window, greedy: the drafts before the cut window), one after the other
 idle machine, the setups alternating sentence by sentence. Per setup: the time of each
 call on the whole sentence (median, p95) and its word error rate, and the time on the
 sentence's first 1 s and 2 s (what the first hops of live words hear) with the share of
-those that heard any word.
+those that heard any word. Beside them, the final (``transcribe``: the 30 s window, beam
+5) on each whole sentence: a cut window at the final's beam is what a final on a cut
+window would be, so its word error rate against the final's is the price of cutting.
 
     python -m benchmarks.drafts            # about 3 minutes on 2 cores
 """
@@ -42,9 +44,15 @@ def main() -> None:
         text = transcriber.transcribe_draft(audio).text
         return (time.perf_counter() - t0) * 1000, text
 
+    final = setups[PADS[-1]]
+    finals: dict[str, list] = {"ms": [], "texts": []}
     for transcriber in setups.values():
         timed(transcriber, clips[0][0])  # warm-up
+    final.transcribe(clips[0][0])
     for audio, _ in clips:
+        t0 = time.perf_counter()
+        finals["texts"].append(final.transcribe(audio).text)
+        finals["ms"].append((time.perf_counter() - t0) * 1000)
         for pad, transcriber in setups.items():
             ms, text = timed(transcriber, audio)
             heard[pad]["ms"].append(ms)
@@ -70,6 +78,11 @@ def main() -> None:
             f"| {name} | {np.median(h['ms']):.0f} / {np.percentile(h['ms'], 95):.0f} "
             f"| {wer:.3f} | {' | '.join(prefixes)} |"
         )
+    wer = word_error_rate(truth, " ".join(finals["texts"]))
+    print(
+        f"| the final (30 s window, beam 5) | {np.median(finals['ms']):.0f} / "
+        f"{np.percentile(finals['ms'], 95):.0f} | {wer:.3f} | | |"
+    )
 
 
 if __name__ == "__main__":
