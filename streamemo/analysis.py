@@ -194,12 +194,15 @@ class Analysis:
             heard.events = events
         return events
 
-    def partial(self, item: Partial, words: bool = True) -> PartialEvent | None:
+    def partial(
+        self, item: Partial, words: bool = True, heard: str | None = None
+    ) -> PartialEvent | None:
         """The voice of speech still in progress and, with live words, the words heard
         so far with their stable prefix and text emotion; None when nothing could be
         analysed (the voice failed and there are no words). ``words=False``: Whisper is
         busy with an utterance that ended, which goes first: the words of the last hop
-        are sent again, not heard anew."""
+        are sent again, not heard anew. ``heard``: the words so far, already heard (by a
+        speculation), taken instead of a draft of its own."""
         emotion = None
         voice_failed = False
         if self.analysers.has("audio"):
@@ -209,7 +212,10 @@ class Analysis:
             except Exception as exc:
                 self.out.report_error("voice (partial)", exc)
                 voice_failed = True
-        text, stable, text_emotion = self._words(item) if words else self._last_words(item)
+        if words or heard is not None:
+            text, stable, text_emotion = self._words(item, heard)
+        else:
+            text, stable, text_emotion = self._last_words(item)
         if voice_failed and text is None:
             return None
         self.out.count("partials")
@@ -222,17 +228,17 @@ class Analysis:
             return None, 0, None
         return " ".join(shown[0]), shown[1], self._last_text_emotion
 
-    def _words(self, item: Partial) -> tuple[str | None, int, Any]:
+    def _words(self, item: Partial, heard: str | None = None) -> tuple[str | None, int, Any]:
         """The words so far (None: live words off or not heard), how many are stable,
         and their text emotion."""
         if not self.live_words or item.so_far is None or not self.analysers.has("transcriber"):
             return None, 0, None
-        transcriber = self.analysers.transcriber
-        try:
-            heard = transcriber.transcribe_draft(item.so_far).text
-        except Exception as exc:
-            self.out.report_error(f"transcriber (partial of utterance {item.id})", exc)
-            return None, 0, None
+        if heard is None:
+            try:
+                heard = self.analysers.transcriber.transcribe_draft(item.so_far).text
+            except Exception as exc:
+                self.out.report_error(f"transcriber (partial of utterance {item.id})", exc)
+                return None, 0, None
         words, stable = self._prefix.update(item.id, heard if has_words(heard) else "")
         text = " ".join(words)
         text_emotion = None

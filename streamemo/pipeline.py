@@ -40,6 +40,8 @@ _END = object()  # the last item of every queue
 # a shared Whisper busier than this takes no guesses: each one it runs holds up the
 # finished utterances of other streams, and most guesses are dropped (speech goes on)
 SPARE_BELOW = 0.5
+# a partial that comes while its utterance's pause is heard waits this long for those words
+GUESS_WORDS_WAIT_S = 1.5
 
 
 class _Claimed:
@@ -270,12 +272,17 @@ class Pipeline:
             words = (
                 item.id > self._ended_id and not self._hearing.is_set() and self._utterances.empty()
             )
+            guessed = None
             if self.speculator is not None and self.speculator.busy.is_set():
-                words = False  # a pause is being heard: the final words go first
+                words = False  # a pause is being heard: the final words go first, and
+                if self.analysis.live_words and item.id > self._ended_id:  # they are these
+                    guessed = self.speculator.words_of(item.id, GUESS_WORDS_WAIT_S)
+                    if guessed is not None:
+                        self.emission.count("live_words_from_guesses")
             elif words and self.analysis.live_words and not self._spare():
                 words = False  # a busy shared Whisper: other streams' finals go first
                 self.emission.count("live_words_skipped")
-            if (event := self.analysis.partial(item, words)) is not None:
+            if (event := self.analysis.partial(item, words, guessed)) is not None:
                 self.emission.emit(event)
 
     def _hear_waiting(self) -> None:

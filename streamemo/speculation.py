@@ -84,6 +84,18 @@ class Speculator:
         self.out.count("speculations_dropped")
         return None
 
+    def words_of(self, id: int, timeout: float) -> str | None:
+        """The words of the guess now heard on utterance ``id`` once it is done (waiting
+        at most ``timeout`` s); None if none is, it failed or it takes longer. A partial
+        that comes while its utterance's pause is heard takes these words: Whisper on the
+        full window has just heard the speech so far, and no draft need wait for it."""
+        with self._lock:
+            guess = self._current
+        if guess is None or guess.pause.id != id or not guess.done.wait(timeout):
+            return None
+        heard = guess.heard  # the guess object stays valid even if a newer pause drops it
+        return heard.texts[0] if heard is not None else None
+
     def close(self) -> None:
         with self._lock:
             self._closed = True

@@ -56,6 +56,59 @@ def test_an_utterance_that_ends_uses_its_speculation_with_the_same_words(tmp_pat
     assert on_counters.get("utterances") == off_counters.get("utterances") == 1
 
 
+def test_a_partial_in_its_pause_takes_the_words_the_guess_heard(tmp_path, models):
+    """The Speculator alone, on a real Pause of real speech: ``words_of`` waits for the
+    guess on that utterance and gives what Whisper heard; any other utterance gets None
+    at once."""
+    import io
+    import threading
+    import time
+
+    from streamemo.analysis import Analysis
+    from streamemo.emission import Emission
+    from streamemo.plugins import get_plugin_manager
+
+    _, audio = spoken(tmp_path, 500, SENTENCE, 1500)
+    segmenter = VadSegmenter()
+    segmenter.pauses = True
+    items = []
+    for i in range(0, len(audio), 480):
+        items += segmenter.feed(Block(audio[i : i + 480], 0.0))
+    pause = [p for p in items if isinstance(p, Pause)][-1]
+    out = Emission("test", get_plugin_manager(), io.StringIO())
+    speculator = Speculator(Analysis(models, out, live_words=True), out)
+    assert speculator.words_of(pause.id, 5) is None  # nothing heard yet: no wait
+    runner = threading.Thread(target=speculator.run)
+    runner.start()
+    try:
+        speculator.offer(pause)
+        while not speculator.busy.is_set() and runner.is_alive():
+            time.sleep(0.005)  # the guess has started
+        started = time.monotonic()
+        assert speculator.words_of(pause.id + 1, 5) is None  # another utterance's
+        assert time.monotonic() - started < 0.1
+        words = speculator.words_of(pause.id, 30)
+    finally:
+        speculator.close()
+        runner.join(30)
+    alone = models.transcriber.transcribe(pause.as_utterance().audio).text
+    assert words == alone and "meeting" in _words(words), (words, alone)
+
+
+def test_live_words_during_a_pause_come_from_its_guess(tmp_path, models):
+    """Partials every 250 ms through speech with short pauses: one that comes while a
+    pause is heard takes that guess's words (counted), and the words stay right."""
+    path, _ = spoken(
+        tmp_path, 500, "I walked down to the river", 250, "and then I saw", 250,
+        "a big brown dog", 250, "near the old bridge.", 1500,
+    )  # fmt: skip
+    cfg = config("segmenter.partial_hop_s=0.25", "segmenter.adaptive_hangover=false")
+    events, counters = play(path, cfg, models)
+    assert counters.get("live_words_from_guesses", 0) >= 1, counters
+    words = _words(events[0].text) if len(events) == 1 else []
+    assert "river" in words and "dog" in words, [e.text for e in events]
+
+
 def test_a_file_read_as_fast_as_it_decodes_is_not_speculated(tmp_path):
     from tests.conftest import run_cli
 
