@@ -5,11 +5,18 @@ work, with the same words as without speculation."""
 
 from __future__ import annotations
 
+import io
+import threading
+import time
+
 import numpy as np
 import pytest
 
+from streamemo.analysis import Analysis
 from streamemo.api import SAMPLE_RATE, Block, Pause, Utterance
 from streamemo.default_plugins.vad_segmenter import VadSegmenter
+from streamemo.emission import Emission
+from streamemo.plugins import get_plugin_manager
 from streamemo.speculation import Speculator
 from tests.pauses import analysers, config, play, spoken
 
@@ -25,6 +32,16 @@ def models():
 
 def _words(text: str | None) -> list[str]:
     return [w.strip(".,!?").lower() for w in (text or "").split()]
+
+
+def _segmented(audio: np.ndarray, flush: bool = True) -> list:
+    """What the real segmenter, with pauses on, yields for ``audio`` fed in 30 ms blocks."""
+    segmenter = VadSegmenter()
+    segmenter.pauses = True
+    items = []
+    for i in range(0, len(audio), 480):
+        items += segmenter.feed(Block(audio[i : i + 480], 0.0))
+    return items + (list(segmenter.flush()) if flush else [])
 
 
 def test_a_pause_shorter_than_the_hangover_drops_the_work_and_the_utterance_goes_on(
@@ -60,21 +77,8 @@ def test_a_partial_in_its_pause_takes_the_words_the_guess_heard(tmp_path, models
     """The Speculator alone, on a real Pause of real speech: ``words_of`` waits for the
     guess on that utterance and gives what Whisper heard; any other utterance gets None
     at once."""
-    import io
-    import threading
-    import time
-
-    from streamemo.analysis import Analysis
-    from streamemo.emission import Emission
-    from streamemo.plugins import get_plugin_manager
-
     _, audio = spoken(tmp_path, 500, SENTENCE, 1500)
-    segmenter = VadSegmenter()
-    segmenter.pauses = True
-    items = []
-    for i in range(0, len(audio), 480):
-        items += segmenter.feed(Block(audio[i : i + 480], 0.0))
-    pause = [p for p in items if isinstance(p, Pause)][-1]
+    pause = [p for p in _segmented(audio, flush=False) if isinstance(p, Pause)][-1]
     out = Emission("test", get_plugin_manager(), io.StringIO())
     speculator = Speculator(Analysis(models, out, live_words=True), out)
     assert speculator.words_of(pause.id, 5) is None  # nothing heard yet: no wait
@@ -125,12 +129,7 @@ def test_a_file_read_as_fast_as_it_decodes_is_not_speculated(tmp_path):
 def test_a_pause_foresees_the_utterance_exactly(tmp_path):
     """The segmenter's Pause is the Utterance to come: same times, audio and id."""
     _, audio = spoken(tmp_path, 500, SENTENCE, 1500)
-    segmenter = VadSegmenter()
-    segmenter.pauses = True
-    items = []
-    for i in range(0, len(audio), 480):
-        items += segmenter.feed(Block(audio[i : i + 480], 0.0))
-    items += segmenter.flush()
+    items = _segmented(audio)
     pauses = [p for p in items if isinstance(p, Pause)]
     utterances = [u for u in items if isinstance(u, Utterance)]
     assert len(utterances) == 1 and pauses
