@@ -54,8 +54,18 @@ def test_the_main_job_is_the_short_command():
 def test_the_main_job_sample_is_what_the_main_job_prints(main_job):
     result, _events = main_job
     assert result.returncode == 0, result.stderr
-    want = samples.comparable_text(samples.main_job_sample(result))
-    assert samples.comparable_text(samples.read_samples()["main-job"]) == want, REGENERATE
+    sample, fresh = samples.read_samples()["main-job"], samples.main_job_sample(result)
+    have, want = samples.comparable_pair(sample, fresh)
+    assert have == want, REGENERATE
+
+
+def test_an_utterance_heard_otherwise_may_have_other_labels_and_no_other():
+    line = '[  26.10 →   29.01]  {0} 0.31  text {0} 0.31  voice unsure  "{1}"'
+    fear, sad = line.format("fear", "at night, frightened me."), line.format("sadness", "meat.")
+    assert samples.differs("main-job", fear, fear.replace("0.31", "0.33")) is False
+    assert samples.differs("main-job", fear, sad) is False  # other words: other labels
+    assert samples.differs("main-job", fear, fear.replace("fear", "joy")) is True
+    assert samples.differs("main-job", fear, sad.replace("26.10", "26.40")) is True
 
 
 def test_the_event_sample_is_an_event_of_the_main_job(main_job):
