@@ -274,12 +274,15 @@ class Pipeline:
             )
             guessed = None
             if self.speculator is not None and self.speculator.busy.is_set():
-                words = False  # a pause is being heard: the final words go first, and
-                if self.analysis.live_words and item.id > self._ended_id:  # they are these
+                # a pause is being heard: the final words go first, and they are these
+                if self.analysis.live_words and item.id > self._ended_id:
                     guessed = self.speculator.words_of(item.id, GUESS_WORDS_WAIT_S)
-                    if guessed is not None:
-                        self.emission.count("live_words_from_guesses")
-            elif words and self.analysis.live_words and not self._spare():
+                if guessed is not None:
+                    words = False
+                    self.emission.count("live_words_from_guesses")
+                else:  # no such guess, or it failed: a draft, once Whisper is free
+                    words = words and not self.speculator.busy.is_set()
+            if words and self.analysis.live_words and not self._spare():
                 words = False  # a busy shared Whisper: other streams' finals go first
                 self.emission.count("live_words_skipped")
             if (event := self.analysis.partial(item, words, guessed)) is not None:

@@ -56,6 +56,7 @@ class Speculator:
         self.spare = spare
         self._lock = threading.Condition()
         self._waiting: Pause | None = None  # the newest Pause, not started yet
+        self._running: Guess | None = None  # the guess heard last (or now), even if dropped
         self._current: Guess | None = None  # the one started last, unclaimed
         self._closed = False
         self.busy = threading.Event()  # hearing a Pause now (live words give way)
@@ -89,9 +90,12 @@ class Speculator:
         at most ``timeout`` s); None if none is, it failed or it takes longer. A partial
         that comes while its utterance's pause is heard takes these words: Whisper on the
         full window has just heard the speech so far, and no draft need wait for it."""
-        with self._lock:
-            guess = self._current
-        if guess is None or guess.pause.id != id or not guess.done.wait(timeout):
+        with self._lock:  # one dropped as speech resumed still heard the words till then
+            guess = next(
+                (g for g in (self._current, self._running) if g is not None and g.pause.id == id),
+                None,
+            )
+        if guess is None or not guess.done.wait(timeout):
             return None
         heard = guess.heard  # the guess object stays valid even if a newer pause drops it
         return heard.texts[0] if heard is not None else None
@@ -112,7 +116,7 @@ class Speculator:
                 if self.spare is not None and not self.spare():
                     self.out.count("speculations_skipped")
                     continue
-                guess = self._current = Guess(pause)
+                guess = self._current = self._running = Guess(pause)
             self._hear(guess)
 
     def _drop_current_before(self, pause: Pause) -> None:

@@ -44,15 +44,32 @@ def test_one_utterance_per_sentence_within_0_3_s(diary, frame_ms, block):
     assert [u.id for u in utterances] == list(range(1, len(truth) + 1))
 
 
+def _partial_times(items: list) -> list[float]:
+    """Seconds into utterance 1 of its partials."""
+    return [
+        round((p.end - p.start) / SAMPLE_RATE, 2)
+        for p in items
+        if isinstance(p, Partial) and p.id == 1
+    ]
+
+
 def test_partials_arrive_every_hop_while_speaking(diary):
     audio, _truth = diary
-    items = segment(audio, partial_hop_s=1.0)
+    items = segment(audio, partial_hop_s=1.0, partial_first_s=1.0)
     first = [p for p in items if isinstance(p, Partial) and p.id == 1]
     # utterance 1 lasts ~3.4 s: partials at 1, 2 and 3 s after its start
     assert len(first) == 3
     assert all(len(p.audio) <= int(3.3 * SAMPLE_RATE) for p in first)
-    assert [round((p.end - p.start) / SAMPLE_RATE) for p in first] == [1, 2, 3]
+    assert [round(t) for t in _partial_times(items)] == [1, 2, 3]
     assert not [p for p in segment(audio, partial_hop_s=0) if isinstance(p, Partial)]
+
+
+def test_the_first_partial_comes_half_a_second_into_speech(diary):
+    # by default the first words are heard 0.5 s in, then every hop (1 s) from there
+    audio, _truth = diary
+    assert _partial_times(segment(audio)) == pytest.approx([0.5, 1.5, 2.5, 3.5], abs=0.08)
+    # never later than the hop itself
+    assert _partial_times(segment(audio, partial_hop_s=0.3, partial_first_s=2))[0] < 0.35
 
 
 def test_a_long_monologue_is_cut_at_the_maximum_and_nothing_is_lost(diary):

@@ -86,7 +86,7 @@ def test_silence_and_white_noise_are_not_speech():
 
 def test_partials_and_cuts_work_as_with_webrtcvad(diary):
     audio, truth = diary
-    items = segment(audio, partial_hop_s=1.0)
+    items = segment(audio, partial_hop_s=1.0, partial_first_s=1.0)
     first = [p for p in items if isinstance(p, Partial) and p.id == 1]
     assert [round((p.end - p.start) / SAMPLE_RATE) for p in first] == [1, 2, 3]
     pieces = utterances(segment(audio, max_utterance_s=1.5))

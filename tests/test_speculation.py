@@ -99,6 +99,34 @@ def test_a_partial_in_its_pause_takes_the_words_the_guess_heard(tmp_path, models
     assert words == alone and "meeting" in _words(words), (words, alone)
 
 
+def test_a_guess_dropped_as_speech_resumes_still_gives_the_words_it_heard(tmp_path, models):
+    """Speech resumes while the guess on its first pause is still being heard: the newer
+    Pause drops it, but a partial asking meanwhile still gets its words (Whisper is busy
+    with them, and they are the speech up to that pause), not nothing."""
+    _, audio = spoken(
+        tmp_path, 500, "I walked down to the river this morning and", 400,
+        "I saw a big brown dog.", 1500,
+    )  # fmt: skip
+    pauses = [p for p in _segmented(audio, flush=False) if isinstance(p, Pause)]
+    first, last = pauses[0], pauses[-1]
+    assert first.id == last.id and first.end < last.end  # two pauses of one utterance
+    out = Emission("test", get_plugin_manager(), io.StringIO())
+    speculator = Speculator(Analysis(models, out, live_words=True), out)
+    runner = threading.Thread(target=speculator.run)
+    runner.start()
+    try:
+        speculator.offer(first)
+        while not speculator.busy.is_set() and runner.is_alive():
+            time.sleep(0.005)
+        speculator.offer(last)  # speech resumed: the first guess is dropped, still running
+        words = _words(speculator.words_of(first.id, 30))
+    finally:
+        speculator.close()
+        runner.join(30)
+    assert out.counters.get("speculations_dropped") == 1, out.counters
+    assert "river" in words and "dog" not in words, words
+
+
 def test_live_words_during_a_pause_come_from_its_guess(tmp_path, models):
     """Partials every 250 ms through speech with short pauses: one that comes while a
     pause is heard takes that guess's words (counted), and the words stay right."""

@@ -69,6 +69,7 @@ class UtteranceSegmenter(Segmenter):
         cut_search_s: float = 3.0,
         cut_context_s: float = 1.0,
         partial_hop_s: float = 1.0,
+        partial_first_s: float = 0.5,
         partial_window_s: float = 3.3,
         adaptive_hangover: bool = True,
         hangover_short_ms: int = 300,
@@ -86,6 +87,7 @@ class UtteranceSegmenter(Segmenter):
             hangover_short_ms=hangover_short_ms,
             hangover_long_ms=hangover_long_ms,
             pause_ms=pause_ms,
+            partial_first_s=partial_first_s,
         )
         self.detector = detector
         frame_ms = detector.frame_ms
@@ -113,6 +115,8 @@ class UtteranceSegmenter(Segmenter):
         self.cut_context = int(SAMPLE_RATE * cut_context_s)
         self.cut_latest = min(self.cut_context, self.cut_search // 3)  # before the limit
         self.partial_hop = int(SAMPLE_RATE * partial_hop_s)
+        # the first words sooner: Whisper hears a word or two in half a second of speech
+        self.partial_first = min(self.partial_hop, int(SAMPLE_RATE * partial_first_s))
         self.partial_window = int(SAMPLE_RATE * partial_window_s)
 
         self._pending = np.zeros(0, np.int16)
@@ -286,7 +290,7 @@ class UtteranceSegmenter(Segmenter):
             if f.start >= first.start:
                 self._judge(f)
                 self._recent.append(f.loud)
-        self._next_partial = self._speech_start + self.partial_hop
+        self._next_partial = self._speech_start + self.partial_first
 
     def _judge(self, frame: Frame) -> None:
         """Whether the frame counts as speech for the end decision."""
@@ -357,6 +361,6 @@ class UtteranceSegmenter(Segmenter):
         self._speech_start = self._audio_start = end
         self._last_loud = next((f for f in reversed(rest) if f.loud), None)
         self._recent.extend(f.loud for f in rest)
-        self._next_partial = end + self.partial_hop
+        self._next_partial = end + self.partial_first
         if utterance is not None:
             yield utterance
