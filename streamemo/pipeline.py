@@ -240,7 +240,10 @@ class Pipeline:
             if self.speculator is not None:
                 self.speculator.close()  # what it hears now still finishes
             self._put(self._utterances, _END)  # a stage that died: _guard puts the ends
-            self._put_end(self._partials)
+            if self.source.live is False:
+                self._put(self._partials, _END)  # after every partial (see _route)
+            else:
+                self._put_end(self._partials)  # a stream that ended needs no more of them
 
     def _route(self, item: Utterance | Partial | Pause) -> None:
         if isinstance(item, Pause):
@@ -255,6 +258,9 @@ class Pipeline:
             return
         words = self.analysis.live_words and item.so_far is not None
         if not (self.analysers.has("audio") or words):
+            return
+        if self.source.live is False:  # nobody waits: every partial, the same each run
+            self._put(self._partials, item)
             return
         try:
             self._partials.put_nowait(item)
