@@ -100,7 +100,10 @@ class Pipeline:
                 self.speculator = Speculator(self.analysis, self.emission, hint, self._spare)
         self._frames: queue.Queue = queue.Queue(maxsize=self.options.frame_queue)
         self._utterances: queue.Queue = queue.Queue(maxsize=self.options.utterance_queue)
-        self._partials: queue.Queue = queue.Queue(maxsize=self.options.partial_queue)
+        # a file read as fast as it decodes keeps every partial, so that each run gives the
+        # same events; they never hold up the segmenter (the utterances' queue bounds it)
+        room = 0 if self.source.live is False else self.options.partial_queue
+        self._partials: queue.Queue = queue.Queue(maxsize=room)
         self._heard: queue.Queue = queue.Queue(maxsize=4)  # batches between hearing and reading
         self.batch_max = self.options.batch_max  # utterances heard together (1: never)
         self.drain_s = float(self.options.drain_s)  # how long the sinks may take at the end
@@ -240,10 +243,7 @@ class Pipeline:
             if self.speculator is not None:
                 self.speculator.close()  # what it hears now still finishes
             self._put(self._utterances, _END)  # a stage that died: _guard puts the ends
-            if self.source.live is False:
-                self._put(self._partials, _END)  # after every partial (see _route)
-            else:
-                self._put_end(self._partials)  # a stream that ended needs no more of them
+            self._put_end(self._partials)
 
     def _route(self, item: Utterance | Partial | Pause) -> None:
         if isinstance(item, Pause):
@@ -258,9 +258,6 @@ class Pipeline:
             return
         words = self.analysis.live_words and item.so_far is not None
         if not (self.analysers.has("audio") or words):
-            return
-        if self.source.live is False:  # nobody waits: every partial, the same each run
-            self._put(self._partials, item)
             return
         try:
             self._partials.put_nowait(item)
