@@ -28,13 +28,14 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 SHARED = Path(os.environ.get("STREAMEMO_SHARED", Path(__file__).parents[2] / "shared"))
 DIARY = SHARED / "audio/en/en_diary.wav"
 
 
-def child(wav: Path, live_words: bool, options: list[str]) -> int:
+def child(wav: Path, live_words: bool, options: Sequence[str]) -> int:
     """One run with the models loaded first; events as JSON lines on stdout."""
     from streamemo.config import load_config
     from streamemo.events import event_to_json
@@ -47,8 +48,7 @@ def child(wav: Path, live_words: bool, options: list[str]) -> int:
         def write(self, event) -> None:
             print(event_to_json(event), flush=True)
 
-    on = "true" if live_words else "false"
-    config = load_config(None, [*options, f"pipeline.live_words={on}"])
+    config = load_config(None, [*options, f"pipeline.live_words={str(live_words).lower()}"])
     config["source"] = {"name": "file"}
     pm = get_plugin_manager()
     analysers = Analysers.build(config, Registry.collect(pm))
@@ -64,7 +64,9 @@ def child(wav: Path, live_words: bool, options: list[str]) -> int:
     return 0
 
 
-def one_run(wav: Path, live_words: bool, preload: bool = False, options: list[str] = ()) -> dict:
+def one_run(
+    wav: Path, live_words: bool, preload: bool = False, options: Sequence[str] = ()
+) -> dict:
     on = "on" if live_words else "off"
     given = [arg for option in options for arg in ("-o", option)]
     if preload:
@@ -74,7 +76,7 @@ def one_run(wav: Path, live_words: bool, preload: bool = False, options: list[st
         command = [
             "nice", "-n", "10", sys.executable, "-m", "streamemo", "run", "--input", str(wav),
             "--realtime", "--sink", "jsonl:/dev/stdout", "-o", "sink.jsonl.partials=true",
-            "-o", f"pipeline.live_words={'true' if live_words else 'false'}", *given,
+            "-o", f"pipeline.live_words={str(live_words).lower()}", *given,
         ]  # fmt: skip
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     events: list[tuple[float, dict]] = []

@@ -262,22 +262,28 @@ def same(sample: str) -> str:
     return sample
 
 
-COMPARE: dict[str, Callable[[str], object]] = {
-    "main-job": comparable_text,
-    "event": comparable_event,
-    "hub-error": comparable_text,
-    "devices": same,
-    "live-view": comparable_live_view,
+def each(comparable: Callable[[str], object]) -> Callable[[str, str], tuple[object, object]]:
+    """A pair compared by what each of the two is alone."""
+    return lambda sample, fresh: (comparable(sample), comparable(fresh))
+
+
+# the README's sample and a fresh one -> the two as compared
+COMPARE: dict[str, Callable[[str, str], tuple[object, object]]] = {
+    "main-job": comparable_pair,
+    "event": each(comparable_event),
+    "hub-error": each(comparable_text),
+    "devices": each(same),
+    "live-view": each(comparable_live_view),
 }
 
 
 def differs(name: str, sample: str | None, fresh: str) -> bool:
     """Whether the README's sample (None: none there) differs from a fresh one."""
     try:
-        if sample is not None and name == "main-job":
-            old, new = comparable_pair(sample, fresh)
-            return old != new
-        return sample is None or COMPARE[name](sample) != COMPARE[name](fresh)
+        if sample is None:
+            return True
+        old, new = COMPARE[name](sample, fresh)
+        return old != new
     except (ValueError, StopIteration):  # not even the sample's shape: an empty block, say
         return True
 

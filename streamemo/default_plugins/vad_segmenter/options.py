@@ -49,9 +49,10 @@ def check(
     for option, value in (("cut_search_s", cut_search_s), ("cut_context_s", cut_context_s)):
         if not _is_number(value) or value < 0:
             raise ConfigError(f"segmenter.{option} must be a number of seconds, 0 or more")
-    first = _other.get("partial_first_s", 1)
-    if not _is_number(first) or first <= 0:  # type: ignore[operator]
-        raise ConfigError(f"segmenter.partial_first_s must be seconds above 0, not {first!r}")
+    if "partial_first_s" in _other:
+        first = _other["partial_first_s"]
+        if not _is_number(first) or first <= 0:  # type: ignore[operator]
+            raise ConfigError(f"segmenter.partial_first_s must be seconds above 0, not {first!r}")
     if "pause_ms" in _other:
         _check_ms("pause_ms", _other["pause_ms"])
     adaptive = ("adaptive_hangover", "hangover_short_ms", "hangover_long_ms")
