@@ -69,10 +69,18 @@ def start_server(audio_model: Path, overrides: list[str]) -> tuple[subprocess.Po
     for line in proc.stderr:
         found = re.search(r"serving on http://([^/]+)/", line)
         if found:
-            # keep draining stderr so the server never blocks on a full pipe
-            threading.Thread(target=proc.stderr.read, daemon=True).start()
+            # keep draining stderr so the server never blocks on a full pipe; its
+            # closing lines say how the shared models batched (printed at the end)
+            proc.log = []
+            proc.drainer = threading.Thread(target=_drain, args=(proc,), daemon=True)
+            proc.drainer.start()
             return proc, found.group(1)
     raise SystemExit("streamemo serve did not start")
+
+
+def _drain(proc) -> None:
+    for line in proc.stderr:
+        proc.log.append(line.rstrip())
 
 
 def cpu_seconds(pid: int) -> float:
@@ -184,8 +192,12 @@ def main() -> None:
     finally:
         for _, proc, _ in servers:
             proc.send_signal(signal.SIGINT)
-        for _, proc, _ in servers:
+        for label, proc, _ in servers:
             proc.wait(60)
+            proc.drainer.join(5)
+            for line in proc.log:
+                if "transcriber:" in line:  # serve's summary of the shared models' batches
+                    print(f"# {label.strip() or 'server'}: {line}")
 
 
 def measure(proc, base: str, n: int, audio: list[bytes], expected: int, args) -> str:
