@@ -14,6 +14,7 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
 
 from streamemo import preflight
+from streamemo.allocator import keep_big_buffers
 from streamemo.config import stage_options
 from streamemo.contract import check_factory, conform
 from streamemo.errors import PreflightError, StreamemoError, one_line
@@ -163,6 +164,7 @@ class Analysers:
         if not checked and (problems := preflight.check_analysers(config, registry)):
             raise PreflightError(problems)
         single_threaded_blas()
+        keep_big_buffers()
         fuser = build_stage(config, registry, "fuser")  # cheap: a bad map fails before Whisper
         loader = ThreadPoolExecutor(1, thread_name_prefix="loading") if background else None
         loaded = False
